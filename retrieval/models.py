@@ -1,0 +1,115 @@
+"""Small typed values passed between the retrieval modules and returned to callers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentMeta:
+    """What is known about a document; ``id`` is its path relative to the corpus directory."""
+
+    id: str
+    title: str
+    author: str | None = None
+    date: str | None = None
+    url: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open character range ``[start, end)`` in a document's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceRecord:
+    """One sentence of a document: its position, verbatim offsets and search tokens."""
+
+    paragraph: int
+    start: int
+    end: int
+    tokens: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    """A document after loading and segmentation, ready to be stored and indexed."""
+
+    meta: DocumentMeta
+    text: str
+    content_hash: str
+    paragraphs: tuple[Span, ...]
+    sentences: tuple[SentenceRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A corpus file that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A verbatim sentence (or a few adjacent ones) that answers a question."""
+
+    text: str
+    score: float
+    document: DocumentMeta
+    start: int
+    end: int
+    terms: tuple[str, ...] = ()
+    """Words of the quote that match the question's terms (for highlighting)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The result of one question: up to ``limit`` quotes, or an abstention."""
+
+    question: str
+    abstained: bool
+    quotes: tuple[Quote, ...]
+    latency_ms: float
+    has_more: bool = False
+    """True when further quotes exist beyond these (``offset + limit``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The paragraph around a quote, with the quote's position inside it."""
+
+    document: DocumentMeta
+    text: str
+    quote_start: int
+    quote_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """Sizes of the index currently serving."""
+
+    documents: int
+    passages: int
+    sentences: int
+    built_at: float
+    """Unix time at which this index started serving."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexReport:
+    """What a (re)index changed and how long it took."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+    skipped: tuple[SkippedFile, ...]
+    seconds: float
+    stats: IndexStats
+    tokenized: tuple[str, ...] = field(default=())
+    """Ids of the documents whose text was segmented and tokenized in this run."""
