@@ -1,0 +1,187 @@
+"""From a question to quotes: passage retrieval, sentence ranking, abstention, quote assembly."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from retrieval.index import Index
+from retrieval.models import Answer, Quote
+from retrieval.text import normalize_space, tokenize
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSettings:
+    """Knobs of answer composition; defaults were chosen on the dev set and reqa_squad_dev."""
+
+    passages: int = 10
+    """How many top passages contribute candidate sentences."""
+    sentences: int = 20
+    """How many top sentences (by their own BM25) join the candidates."""
+    passage_weight: float = 0.5
+    """Weight of the (normalised) passage score next to the sentence's own score."""
+    min_coverage: float = 0.5
+    """Share of the question's term weight a quote must contain, else it is not an answer."""
+    min_relative_score: float = 0.4
+    """Quotes after the first must score at least this share of the first."""
+
+
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+# A sentence that starts like this leans on the one before it.
+_LEANS_BACK = re.compile(
+    r"^[\"'“‘(]?(?:But|However|And|So|Yet|Also|This|That|These|Those|It|Its|He|She|They|His|Her"
+    r"|Their|Such|Moreover|Furthermore|Therefore|Thus|Meanwhile|Instead|Still)\b"
+)
+_MAX_SENTENCES_PER_QUOTE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    sentence: int
+    score: float
+    coverage: float
+
+
+def answer(
+    index: Index,
+    question: str,
+    *,
+    limit: int = 3,
+    offset: int = 0,
+    settings: AnswerSettings | None = None,
+) -> Answer:
+    """Quotes from ``index`` that answer ``question``, best first, or an abstention."""
+    settings = settings or AnswerSettings()
+    started = time.perf_counter()
+    query = list(dict.fromkeys(tokenize(question)))
+    ranked = rank_sentences(index, query, settings)
+    quotes = _assemble(index, query, ranked, settings, wanted=offset + limit + 1)
+    page = quotes[offset : offset + limit]
+    return Answer(
+        question=question,
+        abstained=not quotes,
+        quotes=tuple(page),
+        latency_ms=(time.perf_counter() - started) * 1000,
+        has_more=len(quotes) > offset + limit,
+    )
+
+
+def rank_sentences(index: Index, query: list[str], settings: AnswerSettings) -> list[_Candidate]:
+    """Candidate sentences scored by their own BM25 plus that of their passage, best first."""
+    if not query or not index.sentences:
+        return []
+    candidates: dict[int, None] = {}
+    for hit in index.passage_scorer.top(query, settings.passages):
+        first, last = index.passages[hit.unit]
+        for sentence in range(first, last + 1):
+            if index.sentences[sentence].passage == hit.unit:
+                candidates[sentence] = None
+    for hit in index.sentence_scorer.top(query, settings.sentences):
+        candidates[hit.unit] = None
+    ids = list(candidates)
+    if not ids:
+        return []
+    sentence_scores = np.asarray(index.sentence_scorer.scores(query, ids))
+    passage_scores = np.asarray(
+        index.passage_scorer.scores(query, [index.sentences[i].passage for i in ids])
+    )
+    combined = _normalised(sentence_scores) + settings.passage_weight * _normalised(passage_scores)
+    weights = {term: index.term_weight(term) for term in query}
+    total = sum(weights.values())
+    ranked = [
+        _Candidate(sentence, float(score), _coverage(index, sentence, weights, total))
+        for sentence, score in zip(ids, combined, strict=True)
+    ]
+    ranked.sort(key=lambda c: (-c.score, c.sentence))
+    return ranked
+
+
+def _normalised(scores: np.ndarray) -> np.ndarray:
+    # rank-bm25's scores can all be 0 on tiny corpora (idf floor): then they carry no ranking.
+    top = float(scores.max()) if len(scores) else 0.0
+    return scores / top if top > 0 else np.zeros_like(scores)
+
+
+def _coverage(index: Index, sentence: int, weights: dict[str, float], total: float) -> float:
+    present = set(index.sentence_tokens[sentence])
+    return sum(w for term, w in weights.items() if term in present) / total if total else 0.0
+
+
+def _assemble(
+    index: Index,
+    query: list[str],
+    ranked: list[_Candidate],
+    settings: AnswerSettings,
+    wanted: int,
+) -> list[Quote]:
+    quotes: list[Quote] = []
+    used: set[int] = set()
+    best: float | None = None
+    for candidate in ranked:
+        if len(quotes) >= wanted:
+            break
+        if candidate.coverage < settings.min_coverage or candidate.sentence in used:
+            continue
+        if best is not None and candidate.score < settings.min_relative_score * best:
+            break
+        best = candidate.score if best is None else best
+        first, last = _quote_span(index, candidate.sentence)
+        if any(i in used for i in range(first, last + 1)):
+            continue
+        used.update(range(first, last + 1))
+        quotes.append(_quote(index, first, last, candidate.score, query))
+    return quotes
+
+
+def _quote_span(index: Index, sentence: int) -> tuple[int, int]:
+    """The sentence, with the ones before it that it needs: an open quotation, a pronoun."""
+    first = sentence
+    text = index.sentence_text(sentence)
+    if _closes_quotation(text):
+        while sentence - first < _MAX_SENTENCES_PER_QUOTE - 1 and _same_paragraph(index, first):
+            first -= 1
+            if _opens_quotation(index.sentence_text(first)):
+                break
+    elif _LEANS_BACK.match(text) and _same_paragraph(index, first):
+        first -= 1
+    return first, sentence
+
+
+def _same_paragraph(index: Index, sentence: int) -> bool:
+    """Whether the sentence before ``sentence`` belongs to the same paragraph."""
+    if sentence == 0:
+        return False
+    previous, current = index.sentences[sentence - 1], index.sentences[sentence]
+    return (previous.document, previous.paragraph) == (current.document, current.paragraph)
+
+
+def _closes_quotation(text: str) -> bool:
+    """The sentence ends a quotation that an earlier sentence opened."""
+    straight = text.count('"') % 2 == 1 and not text.lstrip().startswith('"')
+    return straight or text.count("”") > text.count("“")
+
+
+def _opens_quotation(text: str) -> bool:
+    straight = text.count('"') % 2 == 1 and text.lstrip().startswith('"')
+    return straight or text.count("“") > text.count("”")
+
+
+def _quote(index: Index, first: int, last: int, score: float, query: list[str]) -> Quote:
+    head, tail = index.sentences[first], index.sentences[last]
+    document = index.documents[head.document]
+    text = normalize_space(document.text[head.start : tail.end])
+    wanted = set(query)
+    terms = tuple(
+        dict.fromkeys(w for w in _WORD.findall(text) if wanted.intersection(tokenize(w)))
+    )
+    return Quote(
+        text=text,
+        score=round(score, 4),
+        document=document.meta,
+        start=head.start,
+        end=tail.end,
+        terms=terms,
+    )

@@ -1,0 +1,215 @@
+"""Reading a corpus directory into documents: metadata, boilerplate removal, sentences and tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrieval.errors import CorpusError, DocumentError
+from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
+from retrieval.text import lines, normalize_space, paragraphs, segment_units, sentences, tokenize
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_SUFFIXES = (".txt", ".md")
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+
+_META_KEYS = ("title", "author", "date", "url", "source")
+_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(?P<body>.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+    "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+)
+_DATE = rf"(?:\d{{1,2}} (?:{_MONTHS})\.? \d{{4}}|(?:{_MONTHS})\.? \d{{1,2}},? \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})"
+_NAME = r"[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){1,3}?"
+_KIND = r"(?:Analysis|Opinion|Commentary|News|Report|Interview|Feature|Editorial|Column)"
+# "Fuad Muxtarlı Analysis 4 November 2020", "By Jane Doe | March 3, 2021", "By Jane Doe"
+_BYLINE = re.compile(
+    rf"^(?:By )?(?P<author>{_NAME})(?: {_KIND})?(?: ?[|,·–—-] ?| )(?P<date>{_DATE})$"
+    rf"|^By (?P<author_only>{_NAME})$"
+)
+_SIGNATURE = re.compile(r"^[A-Z][\w'’-]+(?: [A-Z][\w'’.-]+){1,2}$")
+# Lines that start the site furniture after an article: everything from there on is dropped.
+_BOILERPLATE = re.compile(
+    r"^(?:subscribe|sign up|donate|contribute|related (?:post|article|stor)|share this|follow us"
+    r"|click here|read more|advertisement|all rights reserved|©|copyright|newsletter"
+    r"|invest in yourself)",
+    re.I,
+)
+_HEADING_MAX_WORDS = 12
+_TITLE_MAX_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    meta: dict[str, str]
+    body_start: int
+
+
+def iter_corpus_files(corpus_dir: Path) -> Iterator[tuple[str, Path]]:
+    """``(document id, path)`` of every .txt/.md file under ``corpus_dir``, hidden ones excluded."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus directory not found: {corpus_dir}")
+    for path in sorted(corpus_dir.rglob("*")):
+        relative = path.relative_to(corpus_dir)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.suffix.lower() in DOCUMENT_SUFFIXES and path.is_file():
+            yield relative.as_posix(), path
+
+
+def read_document_bytes(path: Path, document_id: str) -> bytes:
+    """The file's bytes; :class:`DocumentError` when it cannot be read or is too big."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise DocumentError(document_id, f"too big ({size} bytes, limit {MAX_DOCUMENT_BYTES})")
+        return path.read_bytes()
+    except OSError as error:
+        raise DocumentError(document_id, f"cannot be read ({error.strerror or error})") from error
+
+
+def decode_document(document_id: str, data: bytes) -> str:
+    """The text of a document file, or :class:`DocumentError` saying why it is not usable."""
+    if b"\x00" in data[:8192]:
+        raise DocumentError(document_id, "binary file (contains NUL bytes)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DocumentError(
+            document_id, f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})"
+        ) from error
+    if not text.strip():
+        raise DocumentError(document_id, "empty file")
+    return text
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_document(document_id: str, text: str, digest: str) -> ParsedDocument:
+    """Metadata, paragraphs and tokenized sentences of one document's text."""
+    header = _front_matter(text)
+    meta = dict(header.meta)
+    paragraph_spans = [p for p in paragraphs(text) if p.start >= header.body_start]
+    all_lines = [(number, line) for number, p in enumerate(paragraph_spans) for line in lines(text, p)]
+    if not all_lines and "title" not in meta:
+        raise DocumentError(document_id, "no text after the front matter")
+
+    title = meta.get("title") or _title_from(text, all_lines[0][1], document_id)
+    title_key = _key(title)
+    cutoff = _boilerplate_start(text, all_lines)
+    signature = _signature(text, all_lines[:cutoff])
+    if signature and "author" not in meta:
+        meta["author"] = signature
+
+    kept: dict[int, list[Span]] = {}
+    seen: set[str] = set()
+    for index, (number, line) in enumerate(all_lines[:cutoff]):
+        content = text[line.start : line.end]
+        key = _key(content)
+        if key == title_key or key in seen:
+            continue
+        seen.add(key)
+        if index < 6 and (byline := _BYLINE.match(normalize_space(content))):
+            meta.setdefault("author", byline["author"] or byline["author_only"])
+            if byline["date"]:
+                meta.setdefault("date", byline["date"])
+            continue
+        if _is_heading(content, single_line=_single_line(text, paragraph_spans[number])):
+            continue
+        kept.setdefault(number, []).append(line)
+
+    records: list[SentenceRecord] = []
+    for number, line_spans in kept.items():
+        for unit in segment_units(text, line_spans):
+            for span in sentences(text, unit):
+                tokens = tuple(tokenize(text[span.start : span.end]))
+                if tokens:
+                    records.append(SentenceRecord(number, span.start, span.end, tokens))
+
+    document = DocumentMeta(
+        id=document_id,
+        title=title or document_id,
+        author=meta.get("author"),
+        date=meta.get("date"),
+        url=meta.get("url"),
+        source=meta.get("source"),
+    )
+    return ParsedDocument(document, text, digest, tuple(paragraph_spans), tuple(records))
+
+
+def _front_matter(text: str) -> _Header:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return _Header({}, 0)
+    meta: dict[str, str] = {}
+    for line in match["body"].splitlines():
+        key, sep, value = line.partition(":")
+        key = key.strip().lower()
+        value = value.strip().strip("\"'")
+        if sep and key in _META_KEYS and value:
+            meta[key] = value
+    return _Header(meta, match.end())
+
+
+def _title_from(text: str, first_line: Span, document_id: str) -> str:
+    """The first line, unless it is prose rather than a title: then the file name."""
+    line = normalize_space(text[first_line.start : first_line.end].lstrip("#"))
+    if len(line) <= _TITLE_MAX_CHARS:
+        return line
+    return Path(document_id).stem.replace("_", " ").replace("-", " ").strip() or document_id
+
+
+def _key(line: str) -> str:
+    return normalize_space(line.lstrip("#")).casefold()
+
+
+def _single_line(text: str, paragraph: Span) -> bool:
+    return "\n" not in text[paragraph.start : paragraph.end]
+
+
+def _is_heading(line: str, *, single_line: bool) -> bool:
+    """Section titles and similar one-line labels: not sentences worth quoting."""
+    if line.startswith("#"):
+        return True
+    stripped = line.rstrip()
+    return (
+        single_line
+        and len(stripped.split()) <= _HEADING_MAX_WORDS
+        and stripped[-1] not in ".!?…\"'”’:;,)"
+    )
+
+
+def _boilerplate_start(text: str, all_lines: list[tuple[int, Span]]) -> int:
+    """Index of the first line of trailing site furniture (subscribe, donate ...), if any."""
+    half = len(all_lines) // 2
+    for index in range(half, len(all_lines)):
+        line = all_lines[index][1]
+        if _BOILERPLATE.match(text[line.start : line.end]):
+            return index
+    return len(all_lines)
+
+
+def _signature(text: str, article_lines: list[tuple[int, Span]]) -> str | None:
+    """An author's name standing alone on the last line of an article ("Hazem Zahab")."""
+    if len(article_lines) < 3:
+        return None
+    last = article_lines[-1][1]
+    previous = article_lines[-2][1]
+    content = text[last.start : last.end]
+    if _SIGNATURE.match(content) and text[previous.start : previous.end].rstrip()[-1:] in ".!?\"”":
+        return content
+    return None
+
+
+def load_document(document_id: str, path: Path) -> tuple[ParsedDocument, bytes]:
+    """Read, decode and parse one file; :class:`DocumentError` when it cannot be used."""
+    data = read_document_bytes(path, document_id)
+    text = decode_document(document_id, data)
+    return parse_document(document_id, text, content_hash(data)), data

