@@ -208,8 +208,11 @@ def _signature(text: str, article_lines: list[tuple[int, Span]]) -> str | None:
     return None
 
 
-def load_document(document_id: str, path: Path) -> tuple[ParsedDocument, bytes]:
+def parse_bytes(document_id: str, data: bytes) -> ParsedDocument:
+    """Decode and parse one file's bytes; :class:`DocumentError` when it cannot be used."""
+    return parse_document(document_id, decode_document(document_id, data), content_hash(data))
+
+
+def load_document(document_id: str, path: Path) -> ParsedDocument:
     """Read, decode and parse one file; :class:`DocumentError` when it cannot be used."""
-    data = read_document_bytes(path, document_id)
-    text = decode_document(document_id, data)
-    return parse_document(document_id, text, content_hash(data)), data
+    return parse_bytes(document_id, read_document_bytes(path, document_id))

@@ -17,8 +17,9 @@ from retrieval.corpus import (
     content_hash,
     decode_document,
     iter_corpus_files,
-    load_document,
+    parse_bytes,
     parse_document,
+    read_document_bytes,
 )
 from retrieval.errors import DocumentError, IndexNotReadyError
 from retrieval.index import Index, IndexSettings
@@ -148,17 +149,12 @@ class Engine:
         seen: set[str] = set()
         for done, (document_id, path) in enumerate(files, 1):
             try:
-                data = path.read_bytes()
-                if stored.get(document_id) == content_hash(data):
-                    seen.add(document_id)
-                else:
-                    document, _ = load_document(document_id, path)
-                    parsed.append(document)
-                    seen.add(document_id)
+                data = read_document_bytes(path, document_id)
+                if stored.get(document_id) != content_hash(data):
+                    parsed.append(parse_bytes(document_id, data))
+                seen.add(document_id)
             except DocumentError as error:
                 skipped.append(SkippedFile(error.path, error.reason))
-            except OSError as error:
-                skipped.append(SkippedFile(document_id, f"cannot be read ({error.strerror})"))
             if progress:
                 progress(done, len(files))
         return parsed, skipped, seen

@@ -1,0 +1,107 @@
+"""Scoring the engine against questions with gold answer strings (``qabot eval``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrieval.errors import QabotError
+from retrieval.models import Answer
+
+
+@dataclass(frozen=True, slots=True)
+class EvalQuestion:
+    question: str
+    answers: tuple[str, ...]
+    """Gold strings; empty means the question must be refused."""
+    title_contains: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvalMiss:
+    question: EvalQuestion
+    answer: Answer
+    problem: str
+
+
+@dataclass(slots=True)
+class EvalReport:
+    answerable: int = 0
+    first_hits: int = 0
+    top3_hits: int = 0
+    unanswerable: int = 0
+    refused_correctly: int = 0
+    wrong_titles: int = 0
+    misses: list[EvalMiss] = field(default_factory=list)
+
+    @property
+    def precision_at_1(self) -> float:
+        return self.first_hits / self.answerable if self.answerable else 0.0
+
+    @property
+    def hit_at_3(self) -> float:
+        return self.top3_hits / self.answerable if self.answerable else 0.0
+
+    @property
+    def refusal_accuracy(self) -> float:
+        return self.refused_correctly / self.unanswerable if self.unanswerable else 0.0
+
+
+def read_questions(path: Path) -> list[EvalQuestion]:
+    """Records ``{"question": str, "answers": [str, ...], "title_contains": str?}``, one per line."""
+    questions: list[EvalQuestion] = []
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise QabotError(f"cannot read {path}: {error}") from error
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            questions.append(
+                EvalQuestion(
+                    question=str(record["question"]),
+                    answers=tuple(str(a) for a in record.get("answers", [])),
+                    title_contains=record.get("title_contains"),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise QabotError(f"{path}:{number}: not a question record ({error})") from error
+    return questions
+
+
+def _contains(text: str, gold: Iterable[str]) -> bool:
+    folded = " ".join(text.split()).casefold()
+    return any(" ".join(g.split()).casefold() in folded for g in gold)
+
+
+def evaluate(questions: Iterable[EvalQuestion], ask: Callable[[str], Answer]) -> EvalReport:
+    """P@1 (the first quote holds a gold string), hit@3, refusal accuracy, and every miss."""
+    report = EvalReport()
+    for item in questions:
+        result = ask(item.question)
+        if not item.answers:
+            report.unanswerable += 1
+            if result.abstained:
+                report.refused_correctly += 1
+            else:
+                report.misses.append(EvalMiss(item, result, "answered, should have refused"))
+            continue
+        report.answerable += 1
+        texts = [q.text for q in result.quotes]
+        first = bool(texts) and _contains(texts[0], item.answers)
+        top3 = any(_contains(t, item.answers) for t in texts[:3])
+        report.first_hits += first
+        report.top3_hits += top3
+        if item.title_contains and any(
+            item.title_contains not in q.document.title for q in result.quotes[:1]
+        ):
+            report.wrong_titles += 1
+            report.misses.append(EvalMiss(item, result, "first quote from the wrong document"))
+        if not first:
+            problem = "refused" if result.abstained else ("gold in quotes 2-3" if top3 else "gold not quoted")
+            report.misses.append(EvalMiss(item, result, problem))
+    return report
