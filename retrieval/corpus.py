@@ -96,7 +96,7 @@ def parse_document(document_id: str, text: str, digest: str) -> ParsedDocument:
     """Metadata, paragraphs and tokenized sentences of one document's text."""
     header = _front_matter(text)
     meta = dict(header.meta)
-    paragraph_spans = [p for p in paragraphs(text) if p.start >= header.body_start]
+    paragraph_spans = paragraphs(text, header.body_start)
     all_lines = [(number, line) for number, p in enumerate(paragraph_spans) for line in lines(text, p)]
     if not all_lines and "title" not in meta:
         raise DocumentError(document_id, "no text after the front matter")

@@ -82,11 +82,11 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
-def paragraphs(text: str) -> list[Span]:
-    """Blocks of text separated by blank lines, trimmed of surrounding whitespace."""
+def paragraphs(text: str, start: int = 0) -> list[Span]:
+    """Blocks of ``text[start:]`` separated by blank lines, trimmed of surrounding whitespace."""
     spans: list[Span] = []
-    position = 0
-    for match in [*_BLANK_LINE.finditer(text), None]:
+    position = start
+    for match in [*_BLANK_LINE.finditer(text, start), None]:
         end = match.start() if match else len(text)
         span = _trim(text, position, end)
         if span is not None:

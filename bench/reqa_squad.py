@@ -1,0 +1,155 @@
+"""Answer-sentence retrieval quality on reqa_squad_dev: qabot's ranking against plain rank-bm25.
+
+    python bench/reqa_squad.py [--data ../shared/bench/reqa_squad_dev] [--limit N]
+
+Both rankers see the benchmark's own sentences and the same tokens (qabot's tokenizer); the
+baseline is sentence-level ``BM25Okapi`` with rank-bm25's defaults, scored with ``get_scores``.
+Prints P@1, MRR@10, R@3 per ranker, their ratio to the baseline, and ms per query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from retrieval.answer import AnswerSettings, rank_sentences
+from retrieval.index import Index, IndexSettings
+from retrieval.models import DocumentMeta, Span
+from retrieval.scoring import BM25Parameters
+from retrieval.store import StoredDocument
+from retrieval.text import tokenize
+
+Ranker = Callable[[list[str]], list[int]]
+
+
+def load(data: Path) -> tuple[list[StoredDocument], list[dict[str, object]]]:
+    with gzip.open(data / "sentences.jsonl.gz", "rt", encoding="utf-8") as f:
+        sentences = [json.loads(line) for line in f]
+    with gzip.open(data / "questions.jsonl.gz", "rt", encoding="utf-8") as f:
+        questions = [json.loads(line) for line in f]
+    titles = {
+        d["doc_id"]: d["title"]
+        for d in map(json.loads, (data / "docs.jsonl").read_text("utf-8").splitlines())
+    }
+    documents: list[StoredDocument] = []
+    by_doc: dict[int, list[dict[str, object]]] = {}
+    for s in sentences:
+        by_doc.setdefault(int(s["doc_id"]), []).append(s)
+    for doc_id, rows in sorted(by_doc.items()):
+        text, paragraphs, records, position = "", [], [], 0
+        paragraph_start, current = 0, None
+        for row in rows:
+            if current is not None and row["para_id"] != current:
+                paragraphs.append(Span(paragraph_start, position - 1))
+                paragraph_start = position
+            current = row["para_id"]
+            sentence = str(row["text"])
+            records.append((len(paragraphs), position, position + len(sentence), tuple(tokenize(sentence))))
+            text += sentence + " "
+            position = len(text)
+        paragraphs.append(Span(paragraph_start, position - 1))
+        meta = DocumentMeta(id=str(doc_id), title=titles[doc_id])
+        documents.append(StoredDocument(meta, "", text, tuple(paragraphs), tuple(records)))
+    return documents, questions
+
+
+def metrics(questions: Sequence[dict[str, object]], rank: Ranker) -> dict[str, float]:
+    p1 = mrr = r3 = 0.0
+    started = time.perf_counter()
+    for q in questions:
+        gold = set(q["gold_sids"])  # type: ignore[arg-type]
+        ranked = rank(list(dict.fromkeys(tokenize(str(q["question"])))))[:10]
+        hits = [i for i, sid in enumerate(ranked) if sid in gold]
+        if hits:
+            mrr += 1 / (hits[0] + 1)
+            p1 += hits[0] == 0
+            r3 += hits[0] < 3
+    n = len(questions)
+    return {
+        "P@1": p1 / n,
+        "MRR@10": mrr / n,
+        "R@3": r3 / n,
+        "ms/query": (time.perf_counter() - started) * 1000 / n,
+    }
+
+
+def baseline(tokens: list[tuple[str, ...]]) -> Ranker:
+    model = BM25Okapi(tokens)
+
+    def rank(query: list[str]) -> list[int]:
+        if not query:
+            return []
+        scores = model.get_scores(query)
+        return [int(i) for i in np.argsort(-scores, kind="stable")[:10]]
+
+    return rank
+
+
+def qabot(index: Index, settings: AnswerSettings) -> Ranker:
+    def rank(query: list[str]) -> list[int]:
+        return [c.sentence for c in rank_sentences(index, query, settings)[:10]]
+
+    return rank
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/bench/reqa_squad_dev"))
+    parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    parser.add_argument("--sweep", action="store_true", help="also try other passage settings")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    documents, questions = load(args.data)
+    if args.limit:
+        questions = questions[: args.limit]
+    tokens = [s[3] for d in documents for s in d.sentences]
+    print(f"{len(tokens)} sentences, {len(questions)} questions, loaded and tokenized in "
+          f"{time.perf_counter() - started:.1f} s")
+
+    rows: list[tuple[str, dict[str, float]]] = [
+        ("rank-bm25 BM25Okapi sentences (k1=1.5, b=0.75)", metrics(questions, baseline(tokens)))
+    ]
+    default_index, default_answer = IndexSettings(), AnswerSettings()
+    configs = [("qabot default", default_index, default_answer)]
+    if args.sweep:
+        for window in (None, 0, 1, 2):
+            for weight in (0.0, 0.3, 0.5, 1.0):
+                for k1, b in ((1.2, 0.75), (0.9, 0.4), (1.5, 0.75)):
+                    bm = BM25Parameters(k1, b)
+                    configs.append((
+                        f"window={window} passage_weight={weight} k1={k1} b={b}",
+                        IndexSettings(passage_window=window, sentence_bm25=bm, passage_bm25=bm),
+                        replace(default_answer, passage_weight=weight),
+                    ))
+    indexes: dict[IndexSettings, Index] = {}
+    for name, index_settings, answer_settings in configs:
+        index = indexes.get(index_settings) or Index(documents, index_settings)
+        indexes[index_settings] = index
+        rows.append((name, metrics(questions, qabot(index, answer_settings))))
+        print_row(name, rows[-1][1], rows[0][1], flush=True)
+    print()
+    print_row(rows[0][0], rows[0][1], rows[0][1])
+    for name, values in rows[1:]:
+        print_row(name, values, rows[0][1])
+
+
+def print_row(name: str, values: dict[str, float], base: dict[str, float], flush: bool = False) -> None:
+    ratio = values["P@1"] / base["P@1"] if base["P@1"] else 0.0
+    print(
+        f"{name:55s} P@1 {values['P@1']:.3f}  MRR@10 {values['MRR@10']:.3f}  R@3 {values['R@3']:.3f}"
+        f"  ({ratio:.3f}x baseline P@1)  {values['ms/query']:.2f} ms/query",
+        flush=flush,
+    )
+
+
+if __name__ == "__main__":
+    main()
