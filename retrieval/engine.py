@@ -93,8 +93,11 @@ class Engine:
         return self._index
 
     async def _load(self) -> None:
+        self._index = await self._build()
+
+    async def _build(self) -> Index:
         documents = await self.store.load()
-        self._index = await asyncio.to_thread(Index, documents, self.index_settings)
+        return await asyncio.to_thread(Index, documents, self.index_settings)
 
     async def ask(self, question: str, *, limit: int = 3, offset: int = 0) -> Answer:
         """Answer in a worker thread, so an event loop keeps serving other users meanwhile."""
@@ -125,8 +128,12 @@ class Engine:
             # A file that became unusable is dropped too: serving its old text would be stale.
             removed = tuple(sorted(set(stored) - seen))
             if parsed or removed or self._index is None:
-                await self.store.apply(parsed, removed)
-                await self._load()
+                # The new index is built before the commit: if building fails, the database
+                # rolls back and still matches the index that keeps serving.
+                async with self.store.transaction():
+                    await self.store.apply(parsed, removed)
+                    index = await self._build()
+                self._index = index
             for item in skipped:
                 log.warning("skipped %s: %s", item.path, item.reason)
             return ReindexReport(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,21 +120,26 @@ class Store:
         async with self._db.execute("SELECT path, content_hash FROM documents") as cursor:
             return {path: digest async for path, digest in cursor}
 
-    async def apply(self, upserts: Sequence[ParsedDocument], removals: Iterable[str]) -> None:
-        """Store new or changed documents and drop removed ones, all in one transaction."""
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Commit what happens inside on success, roll everything back on any exception."""
+        await self._db.execute("BEGIN")
         try:
-            await self._db.execute("BEGIN")
-            for path in removals:
-                await self._db.execute("DELETE FROM documents WHERE path = ?", (path,))
-            for document in upserts:
-                await self._write(document)
-            await self._db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('indexed_at', ?)", (str(time.time()),)
-            )
-            await self._db.commit()
+            yield
         except BaseException:
             await self._db.rollback()
             raise
+        await self._db.commit()
+
+    async def apply(self, upserts: Sequence[ParsedDocument], removals: Iterable[str]) -> None:
+        """Store new or changed documents and drop removed ones (call inside :meth:`transaction`)."""
+        for path in removals:
+            await self._db.execute("DELETE FROM documents WHERE path = ?", (path,))
+        for document in upserts:
+            await self._write(document)
+        await self._db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('indexed_at', ?)", (str(time.time()),)
+        )
 
     async def _write(self, document: ParsedDocument) -> None:
         meta = document.meta

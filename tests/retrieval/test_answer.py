@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.answer import answer
+from retrieval.corpus import iter_corpus_files, load_document
+from retrieval.index import Index
+from retrieval.models import DocumentMeta
+from retrieval.store import StoredDocument
+
+
+def build_index(corpus: Path) -> Index:
+    stored = []
+    for document_id, path in iter_corpus_files(corpus):
+        document = load_document(document_id, path)
+        stored.append(
+            StoredDocument(
+                document.meta,
+                document.content_hash,
+                document.text,
+                document.paragraphs,
+                tuple((s.paragraph, s.start, s.end, s.tokens) for s in document.sentences),
+            )
+        )
+    return Index(stored)
+
+
+@pytest.fixture(scope="module")
+def karabakh() -> Index:
+    return build_index(Path(__file__).resolve().parents[2] / "corpus")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",
+        "How tall is Mount Everest?",
+        "Recommend a good pizza recipe",
+        "What's the weather like today?",
+        "the of and",
+        "",
+    ],
+)
+def test_off_topic_questions_are_refused(karabakh: Index, question: str) -> None:
+    result = answer(karabakh, question)
+    assert result.abstained
+    assert result.quotes == ()
+
+
+def test_on_topic_question_is_answered_with_verbatim_attributed_quotes(karabakh: Index) -> None:
+    result = answer(karabakh, "Which villages of Fuzuli district were liberated?")
+    assert not result.abstained
+    assert 1 <= len(result.quotes) <= 3
+    first = result.quotes[0]
+    assert "Fuzuli" in first.text and "liberated" in first.text
+    assert first.document.title.startswith("Azerbaijan takes control of the entire border")
+    source = karabakh.document(first.document.id)
+    assert source is not None
+    assert " ".join(source.text[first.start : first.end].split()) == first.text
+    assert {"Fuzuli", "liberated", "villages"} <= set(first.terms)
+    scores = [q.score for q in result.quotes]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_quote_continuing_a_quotation_includes_its_opening(karabakh: Index) -> None:
+    result = answer(karabakh, "Who tweeted that we see the opposite?")
+    first = result.quotes[0]
+    assert first.text.startswith("“We believe that the military solution")
+    assert first.text.endswith("Aliyev tweeted on November 3.")
+
+
+def test_more_pages_through_further_quotes(karabakh: Index) -> None:
+    first_page = answer(karabakh, "Armenia Azerbaijan conflict", limit=2)
+    second_page = answer(karabakh, "Armenia Azerbaijan conflict", limit=2, offset=2)
+    assert first_page.has_more
+    assert second_page.quotes
+    assert not {q.start for q in first_page.quotes} & {q.start for q in second_page.quotes}
+
+
+def test_tiny_corpus_where_rank_bm25_scores_are_zero_still_answers(tmp_path: Path) -> None:
+    # Two one-sentence documents: rank-bm25's idf of every term is 0 or floored, so "score > 0"
+    # cannot decide relevance; coverage of the question's terms does.
+    (tmp_path / "a.txt").write_text("Title A\n\nOwls hunt mice at night.\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Title B\n\nOwls sleep during the day.\n", encoding="utf-8")
+    index = build_index(tmp_path)
+    result = answer(index, "When do owls hunt mice?")
+    assert not result.abstained
+    assert result.quotes[0].text == "Owls hunt mice at night."
+    assert answer(index, "What is the capital of France?").abstained
+
+
+def test_empty_index_abstains() -> None:
+    index = Index([StoredDocument(DocumentMeta("x", "x"), "", "", (), ())])
+    assert answer(index, "anything at all").abstained

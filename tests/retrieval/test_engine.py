@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from retrieval.engine import Engine, safe_document_name
+from retrieval.errors import CorpusError, DocumentError
+from retrieval.index import Index
+
+
+@pytest.fixture
+async def engine(corpus_dir: Path, tmp_path: Path) -> Engine:
+    engine = await Engine.open(corpus_dir, tmp_path / "data" / "index.sqlite3")
+    yield engine  # type: ignore[misc]
+    await engine.close()
+
+
+async def test_open_builds_the_index_and_reports_sizes(engine: Engine) -> None:
+    stats = engine.stats()
+    assert stats.documents == 3
+    assert stats.sentences == 7
+    assert stats.passages == 7
+    assert [d.id for d in engine.documents()] == ["bridges.md", "history/trams.txt", "pastry.txt"]
+
+
+async def test_reindex_tokenizes_only_changed_files_and_drops_removed(
+    engine: Engine, corpus_dir: Path
+) -> None:
+    unchanged = await engine.reindex()
+    assert unchanged.tokenized == () and unchanged.unchanged == 3
+
+    (corpus_dir / "pastry.txt").write_text(
+        "Custard tarts\n\nPastel de nata was first sold at the Belém bakery in 1837.\n", encoding="utf-8"
+    )
+    (corpus_dir / "history" / "trams.txt").unlink()
+    report = await engine.reindex()
+
+    assert report.tokenized == ("pastry.txt",)
+    assert report.changed == ("pastry.txt",)
+    assert report.removed == ("history/trams.txt",)
+    assert report.unchanged == 1
+    assert "1837" in (await engine.ask("When was pastel de nata first sold?")).quotes[0].text
+    assert (await engine.ask("Which tram climbs through Alfama?")).abstained
+    assert engine.stats().documents == 2
+
+
+async def test_unusable_files_are_skipped_with_reasons(engine: Engine, corpus_dir: Path) -> None:
+    (corpus_dir / "binary.txt").write_bytes(b"\x00\x01\x02\x03")
+    (corpus_dir / "latin1.txt").write_bytes("Café au lait, s'il vous plaît.".encode("latin-1"))
+    (corpus_dir / "empty.md").write_bytes(b"")
+    report = await engine.reindex()
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert set(reasons) == {"binary.txt", "latin1.txt", "empty.md"}
+    assert "binary" in reasons["binary.txt"]
+    assert "UTF-8" in reasons["latin1.txt"]
+    assert "empty" in reasons["empty.md"]
+    assert engine.stats().documents == 3
+
+
+async def test_index_persists_across_restarts_without_retokenizing(
+    corpus_dir: Path, tmp_path: Path
+) -> None:
+    database = tmp_path / "persist.sqlite3"
+    first = await Engine.open(corpus_dir, database)
+    await first.close()
+    second = await Engine.open(corpus_dir, database)
+    try:
+        assert second.stats().sentences == 7
+        assert (await second.reindex()).tokenized == ()
+    finally:
+        await second.close()
+
+
+async def test_failed_reindex_keeps_previous_index_serving(
+    engine: Engine, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serving = engine.index
+    (corpus_dir / "new.txt").write_text("New doc\n\nZebras graze in Lisbon parks.\n", encoding="utf-8")
+
+    def broken_index(*args: object, **kwargs: object) -> Index:
+        raise MemoryError("simulated failure while building")
+
+    monkeypatch.setattr("retrieval.engine.Index", broken_index)
+    with pytest.raises(MemoryError):
+        await engine.reindex()
+    assert engine.index is serving
+    monkeypatch.undo()
+    assert (await engine.reindex()).added == ("new.txt",)
+    assert "Tram 28" in (await engine.ask("Which tram climbs through the Alfama district?")).quotes[0].text
+
+
+async def test_questions_during_reindex_use_a_complete_index(engine: Engine, corpus_dir: Path) -> None:
+    (corpus_dir / "zebras.txt").write_text("Zebras\n\nZebras graze in Lisbon parks.\n", encoding="utf-8")
+    reload = asyncio.create_task(engine.reindex())
+    answers = []
+    while not reload.done():
+        answers.append(await engine.ask("Where do zebras graze?"))
+    await reload
+    assert all(a.abstained or "Zebras graze" in a.quotes[0].text for a in answers)
+    assert not (await engine.ask("Where do zebras graze?")).abstained
+
+
+async def test_missing_corpus_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError):
+        await Engine.open(tmp_path / "missing", tmp_path / "db.sqlite3")
+
+
+async def test_add_document_stores_safely_and_indexes(engine: Engine, corpus_dir: Path) -> None:
+    data = "Ferries\n\nFerries cross the Tagus to Cacilhas every twenty minutes.\n".encode()
+    report = await engine.add_document("../../etc/Ferries of Lisbon!.txt", data, max_bytes=1000)
+    assert report.added == ("Ferries_of_Lisbon.txt",)
+    assert (corpus_dir / "Ferries_of_Lisbon.txt").read_bytes() == data
+    assert "Cacilhas" in (await engine.ask("Where do ferries cross to?")).quotes[0].text
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("report.pdf", b"%PDF-1.4", "only .txt and .md"),
+        ("big.txt", b"x" * 2000, "too big"),
+        ("latin.txt", "café".encode("latin-1"), "UTF-8"),
+        ("blank.md", b"\n\n", "empty"),
+    ],
+)
+async def test_add_document_refuses_bad_files_and_stores_nothing(
+    engine: Engine, corpus_dir: Path, name: str, data: bytes, reason: str
+) -> None:
+    before = sorted(p.name for p in corpus_dir.rglob("*"))
+    with pytest.raises(DocumentError, match=reason):
+        await engine.add_document(name, data, max_bytes=1000)
+    assert sorted(p.name for p in corpus_dir.rglob("*")) == before
+
+
+async def test_context_returns_paragraph_or_none_when_stale(engine: Engine, corpus_dir: Path) -> None:
+    quote = (await engine.ask("When was the 25 de Abril Bridge inaugurated?")).quotes[0]
+    context = await engine.context(quote.document.id, quote.start, quote.end, quote.text)
+    assert context is not None
+    assert context.text.startswith("The 25 de Abril Bridge")
+    assert context.text[context.quote_start : context.quote_end] == quote.text
+    (corpus_dir / "bridges.md").write_text("Bridges\n\nCompletely different text now.\n", encoding="utf-8")
+    await engine.reindex()
+    assert await engine.context(quote.document.id, quote.start, quote.end, quote.text) is None
+    assert await engine.context("gone.txt", 0, 5) is None
+
+
+async def test_example_questions_are_answerable(engine: Engine) -> None:
+    questions = await engine.example_questions(3)
+    assert questions
+    for question in questions:
+        assert not (await engine.ask(question)).abstained
+
+
+def test_safe_document_name() -> None:
+    assert safe_document_name("../a b/../Ünïcode name.md") == "Unicode_name.md"
+    assert safe_document_name("...txt.txt") == "txt.txt"
+    with pytest.raises(DocumentError):
+        safe_document_name("evil.sh")
