@@ -1,0 +1,1 @@
+"""qabot front ends: the Telegram bot and the command line."""
