@@ -42,7 +42,6 @@ _MAX_SENTENCES_PER_QUOTE = 3
 class _Candidate:
     sentence: int
     score: float
-    coverage: float
 
 
 def answer(
@@ -89,12 +88,7 @@ def rank_sentences(index: Index, query: list[str], settings: AnswerSettings) -> 
         index.passage_scorer.scores(query, [index.sentences[i].passage for i in ids])
     )
     combined = _normalised(sentence_scores) + settings.passage_weight * _normalised(passage_scores)
-    weights = {term: index.term_weight(term) for term in query}
-    total = sum(weights.values())
-    ranked = [
-        _Candidate(sentence, float(score), _coverage(index, sentence, weights, total))
-        for sentence, score in zip(ids, combined, strict=True)
-    ]
+    ranked = [_Candidate(s, float(score)) for s, score in zip(ids, combined, strict=True)]
     ranked.sort(key=lambda c: (-c.score, c.sentence))
     return ranked
 
@@ -105,11 +99,6 @@ def _normalised(scores: np.ndarray) -> np.ndarray:
     return scores / top if top > 0 else np.zeros_like(scores)
 
 
-def _coverage(index: Index, sentence: int, weights: dict[str, float], total: float) -> float:
-    present = set(index.sentence_tokens[sentence])
-    return sum(w for term, w in weights.items() if term in present) / total if total else 0.0
-
-
 def _assemble(
     index: Index,
     query: list[str],
@@ -117,28 +106,37 @@ def _assemble(
     settings: AnswerSettings,
     wanted: int,
 ) -> list[Quote]:
+    weights = {term: index.term_weight(term) for term in query}
+    total = sum(weights.values())
     quotes: list[Quote] = []
     used: set[int] = set()
     best: float | None = None
     for candidate in ranked:
         if len(quotes) >= wanted:
             break
-        if candidate.coverage < settings.min_coverage or candidate.sentence in used:
+        if candidate.sentence in used:
             continue
         if best is not None and candidate.score < settings.min_relative_score * best:
             break
-        best = candidate.score if best is None else best
-        first, last = _quote_span(index, candidate.sentence)
-        if any(i in used for i in range(first, last + 1)):
+        first, last = _quote_span(index, candidate.sentence, set(query))
+        span = range(first, last + 1)
+        present = {t for i in span for t in index.sentence_tokens[i]}
+        coverage = sum(w for t, w in weights.items() if t in present) / total if total else 0.0
+        if coverage < settings.min_coverage or any(i in used for i in span):
             continue
-        used.update(range(first, last + 1))
+        best = candidate.score if best is None else best
+        used.update(span)
         quotes.append(_quote(index, first, last, candidate.score, query))
     return quotes
 
 
-def _quote_span(index: Index, sentence: int) -> tuple[int, int]:
-    """The sentence, with the ones before it that it needs: an open quotation, a pronoun."""
-    first = sentence
+def _quote_span(index: Index, sentence: int, query: set[str]) -> tuple[int, int]:
+    """The sentence with the neighbours it needs: an open quotation, a pronoun's antecedent.
+
+    A following sentence that leans on this one ("It was inaugurated in 1966.") joins too when
+    it carries question terms this one lacks.
+    """
+    first = last = sentence
     text = index.sentence_text(sentence)
     if _closes_quotation(text):
         while sentence - first < _MAX_SENTENCES_PER_QUOTE - 1 and _same_paragraph(index, first):
@@ -147,7 +145,17 @@ def _quote_span(index: Index, sentence: int) -> tuple[int, int]:
                 break
     elif _LEANS_BACK.match(text) and _same_paragraph(index, first):
         first -= 1
-    return first, sentence
+    covered = {t for i in range(first, last + 1) for t in index.sentence_tokens[i]}
+    following = last + 1
+    if (
+        last - first < _MAX_SENTENCES_PER_QUOTE - 1
+        and following < len(index.sentences)
+        and _same_paragraph(index, following)
+        and _LEANS_BACK.match(index.sentence_text(following))
+        and (set(index.sentence_tokens[following]) & query) - covered
+    ):
+        last = following
+    return first, last
 
 
 def _same_paragraph(index: Index, sentence: int) -> bool:

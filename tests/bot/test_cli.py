@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+
+def run_cli(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+def options(corpus: Path, tmp_path: Path) -> list[str]:
+    return ["--corpus", str(corpus), "--db", str(tmp_path / "db.sqlite3")]
+
+
+def test_ask_json_contract(shipped_corpus: Path, tmp_path: Path) -> None:
+    result = run_cli(
+        "ask", "--json", "Which villages of Fuzuli district were liberated?", *options(shipped_corpus, tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"question", "abstained", "quotes", "latency_ms"}
+    assert payload["question"] == "Which villages of Fuzuli district were liberated?"
+    assert payload["abstained"] is False
+    assert isinstance(payload["latency_ms"], float)
+    assert 1 <= len(payload["quotes"]) <= 3
+    for quote in payload["quotes"]:
+        assert set(quote) == {"text", "score", "document"}
+        assert isinstance(quote["text"], str) and isinstance(quote["score"], float)
+        assert set(quote["document"]) == {"id", "title", "author", "date", "url"}
+    assert "Fuzuli" in payload["quotes"][0]["text"]
+    assert payload["quotes"][0]["document"]["title"].startswith("Azerbaijan takes control")
+
+
+def test_ask_json_lines_from_stdin(shipped_corpus: Path, tmp_path: Path) -> None:
+    questions = "What did Aliyev call a source of great threat to the region?\n\nWho painted the Mona Lisa?\n"
+    result = run_cli("ask", "--json", *options(shipped_corpus, tmp_path), stdin=questions)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["abstained"] for line in lines] == [False, True]
+    assert "Armenian fascism" in lines[0]["quotes"][0]["text"]
+    assert lines[1]["quotes"] == []
+
+
+def test_ask_for_humans_prints_quote_then_source(
+    shipped_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", "How many villages were recaptured?", *options(shipped_corpus, tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("> With hundreds of villages already recaptured")
+    assert out[1] == (
+        "  — Azerbaijan’s Anti-Terror Op In Karabakh Changing Regional Geopolitical Alignment"
+        " · Fuad Muxtarlı · 4 November 2020"
+    )
+
+
+def test_index_prints_counts(corpus_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (corpus_dir / "broken.txt").write_bytes(b"\xff\xfe\x00junk")
+    assert main(["index", *options(corpus_dir, tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "documents: 3  passages: 7  sentences: 7" in out
+    assert "skipped: 1" in out and "skipped broken.txt: binary" in out
+    assert "seconds:" in out
+
+
+def test_eval_prints_metrics_and_misses(corpus_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(
+        "\n".join(
+            json.dumps(record)
+            for record in [
+                {"question": "When was the 25 de Abril Bridge inaugurated?", "answers": ["6 August 1966"]},
+                {"question": "Who made the first custard tarts?", "answers": ["monks"]},
+                {"question": "How long is the Vasco da Gama Bridge?", "answers": ["99 kilometres"]},
+                {"question": "Who painted the Mona Lisa?", "answers": []},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    assert main(["eval", str(questions), *options(corpus_dir, tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "P@1: 2/3 = 0.667" in out
+    assert "hit@3: 2/3 = 0.667" in out
+    assert "refusal accuracy: 1/1 = 1.000" in out
+    assert "MISS [gold not quoted] How long is the Vasco da Gama Bridge?" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ask", "--corpus", "/definitely/missing", "question"],
+        ["--corpus", "/definitely/missing", "ask", "question"],
+        ["ask", "--limit", "0", "question"],
+        ["frobnicate"],
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_code_2(args: list[str], tmp_path: Path) -> None:
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
