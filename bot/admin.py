@@ -1,0 +1,106 @@
+"""Admin-only actions: /reload, /stats and document uploads; a polite refusal for others.
+
+Who is an admin is decided by numeric user id (``filters.User``) when the handlers are
+registered: usernames can be changed or taken over, ids cannot.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import PurePath
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CallbackContext
+
+from bot.render import esc, render_reindex_report, render_stats
+from bot.state import get_state
+from retrieval.errors import DocumentError, QabotError
+
+logger = logging.getLogger(__name__)
+
+Context = CallbackContext[Any, Any, Any, Any]
+
+ALLOWED_SUFFIXES = (".txt", ".md")
+NOT_ADMIN = "🔒 Sorry, only the bot's admins can do that."
+NOT_ADMIN_UPLOAD = "🔒 Thanks, but only the bot's admins can add documents. Just ask me a question!"
+
+
+async def reload(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    state = get_state(context)
+    async with state.index_lock:
+        try:
+            report = await state.engine.reindex()
+        except QabotError as exc:
+            logger.warning("Reload failed: %s", exc)
+            await message.reply_text(
+                f"❌ Reload failed, the previous index keeps serving.\nReason: {esc(str(exc))}"
+            )
+            return
+    await message.reply_text(render_reindex_report(report))
+
+
+async def stats(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    state = get_state(context)
+    await message.reply_text(render_stats(state.engine.stats(), await state.storage.usage()))
+
+
+def upload_problem(file_name: str | None, file_size: int | None, max_bytes: int) -> str | None:
+    """Why an upload is refused before downloading it, or None when it may be fetched."""
+    if not file_name:
+        return "the file has no name; send it as a .txt or .md document"
+    if PurePath(file_name).suffix.lower() not in ALLOWED_SUFFIXES:
+        return "only .txt and .md files can be added"
+    if file_size is not None and file_size > max_bytes:
+        return f"the file is {_mb(file_size)}, the limit is {_mb(max_bytes)}"
+    return None
+
+
+async def upload(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    state = get_state(context)
+    document = message.document
+    limit = state.config.max_upload_bytes
+    problem = upload_problem(document.file_name, document.file_size, limit)
+    if problem is None:
+        telegram_file = await document.get_file()
+        data = bytes(await telegram_file.download_as_bytearray())
+        name = document.file_name or ""
+        try:
+            async with state.index_lock:
+                report = await state.engine.add_document(name, data, max_bytes=limit)
+        except DocumentError as exc:
+            problem = exc.reason
+        except QabotError as exc:
+            logger.warning("Upload of %r failed: %s", name, exc)
+            problem = str(exc)
+        else:
+            await message.reply_text(
+                render_reindex_report(report, title=f"Added {name}"), do_quote=True
+            )
+            return
+    await message.reply_text(f"❌ Not added: {esc(problem)}. Nothing was stored.", do_quote=True)
+
+
+async def refuse(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(NOT_ADMIN, do_quote=True)
+
+
+async def refuse_upload(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(NOT_ADMIN_UPLOAD, do_quote=True)
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"

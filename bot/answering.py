@@ -1,0 +1,123 @@
+"""Answer pages: send a rendered answer with its buttons and remember what the buttons mean.
+
+Telegram gives ``callback_data`` only 64 bytes, so a button carries a short answer id and
+the page itself (question, quote positions, offset) lives in the ``bot_answers`` table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+
+from bot.render import render_answer
+from bot.state import BotState
+from bot.storage import QuoteRef
+from retrieval.models import Answer
+
+ButtonKind = Literal["more", "context", "up", "down"]
+_PREFIX: dict[ButtonKind, str] = {"more": "m", "context": "c", "up": "u", "down": "d"}
+_KIND = {prefix: kind for kind, prefix in _PREFIX.items()}
+CONTEXT_BUTTONS_PER_ROW = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonData:
+    kind: ButtonKind
+    answer_id: str
+    index: int = 0
+
+
+def encode_button(kind: ButtonKind, answer_id: str, index: int = 0) -> str:
+    data = f"{_PREFIX[kind]}:{answer_id}:{index}"
+    if len(data.encode()) > 64:  # pragma: no cover - ids are 11 characters
+        raise ValueError("callback_data longer than Telegram's 64 bytes")
+    return data
+
+
+def decode_button(data: str | None) -> ButtonData | None:
+    """The button's meaning, or None for anything this bot did not produce."""
+    if not data:
+        return None
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] not in _KIND or not parts[1] or not parts[2].isdigit():
+        return None
+    return ButtonData(_KIND[parts[0]], parts[1], int(parts[2]))
+
+
+def answer_keyboard(
+    answer_id: str, *, count: int, offset: int, has_more: bool
+) -> InlineKeyboardMarkup:
+    context_buttons = [
+        InlineKeyboardButton(
+            f"📄 Context {offset + i + 1}", callback_data=encode_button("context", answer_id, i)
+        )
+        for i in range(count)
+    ]
+    rows = [
+        context_buttons[i : i + CONTEXT_BUTTONS_PER_ROW]
+        for i in range(0, len(context_buttons), CONTEXT_BUTTONS_PER_ROW)
+    ]
+    last_row: list[InlineKeyboardButton] = []
+    if has_more:
+        last_row.append(
+            InlineKeyboardButton("More ▸", callback_data=encode_button("more", answer_id))
+        )
+    last_row.append(InlineKeyboardButton("👍", callback_data=encode_button("up", answer_id)))
+    last_row.append(InlineKeyboardButton("👎", callback_data=encode_button("down", answer_id)))
+    rows.append(last_row)
+    return InlineKeyboardMarkup(rows)
+
+
+def without_more(markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
+    """The same keyboard minus its "More" button, once the next page has been sent."""
+    rows = [
+        [b for b in row if not (b.callback_data and str(b.callback_data).startswith("m:"))]
+        for row in markup.inline_keyboard
+    ]
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+def quote_refs(answer: Answer) -> list[QuoteRef]:
+    return [QuoteRef(q.document.id, q.start, q.end, q.text) for q in answer.quotes]
+
+
+async def send_answer(
+    bot: Bot,
+    state: BotState,
+    *,
+    chat_id: int,
+    reply_to: int | None,
+    answer: Answer,
+    question_id: int,
+    offset: int = 0,
+    thread_id: int | None = None,
+) -> None:
+    """Send ``answer`` (split as needed) with its buttons under the last message."""
+    chunks = render_answer(answer, offset=offset)
+    markup: InlineKeyboardMarkup | None = None
+    if answer.quotes and not answer.abstained:
+        answer_id = await state.storage.save_answer(
+            question_id=question_id,
+            offset=offset,
+            quotes=quote_refs(answer),
+            has_more=answer.has_more,
+            index_built_at=state.engine.stats().built_at,
+        )
+        markup = answer_keyboard(
+            answer_id, count=len(answer.quotes), offset=offset, has_more=answer.has_more
+        )
+    for n, chunk in enumerate(chunks):
+        first, last = n == 0, n == len(chunks) - 1
+        await bot.send_message(
+            chat_id,
+            chunk,
+            message_thread_id=thread_id,
+            reply_parameters=(
+                ReplyParameters(reply_to, allow_sending_without_reply=True)
+                if first and reply_to is not None
+                else None
+            ),
+            reply_markup=markup if last else None,
+        )

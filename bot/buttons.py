@@ -1,0 +1,114 @@
+"""Callback queries from the buttons under an answer: More, Context, 👍 and 👎."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import CallbackQuery, Message, ReplyParameters, Update
+from telegram.ext import CallbackContext
+
+from bot.answering import ButtonData, decode_button, send_answer, without_more
+from bot.ratelimit import limit_message
+from bot.render import render_context
+from bot.state import BotState, get_state
+from bot.storage import StoredAnswer
+from retrieval.errors import QabotError
+
+logger = logging.getLogger(__name__)
+
+Context = CallbackContext[Any, Any, Any, Any]
+
+STALE = "This button has expired — please ask your question again."
+RELOADED = "The documents were reloaded since this answer — please ask again."
+DOCUMENT_CHANGED = "That document has changed since — please ask again for fresh quotes."
+NO_MORE = "That's all I found."
+THANKS = {1: "Thanks for the 👍!", -1: "Thanks — noted 👎. Try rephrasing, or see /sources."}
+
+
+async def on_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    state = get_state(context)
+    button = decode_button(query.data)
+    stored = await state.storage.get_answer(button.answer_id) if button else None
+    message = query.message if isinstance(query.message, Message) else None
+    if button is None or stored is None:
+        await query.answer(STALE)
+        return
+    if button.kind in ("up", "down"):
+        value = 1 if button.kind == "up" else -1
+        await state.storage.record_feedback(
+            question_id=stored.question_id, user_id=query.from_user.id, value=value
+        )
+        await query.answer(THANKS[value])
+    elif message is None:
+        # Too old for Telegram to hand us the message: nowhere to put the reply.
+        await query.answer(STALE)
+    elif button.kind == "context":
+        await _context(query, state, stored, button, message)
+    else:
+        await _more(query, context, state, stored, message)
+
+
+async def _context(
+    query: CallbackQuery,
+    state: BotState,
+    stored: StoredAnswer,
+    button: ButtonData,
+    message: Message,
+) -> None:
+    if button.index >= len(stored.quotes):
+        await query.answer(STALE)
+        return
+    ref = stored.quotes[button.index]
+    paragraph = await state.engine.context(
+        ref.document_id, ref.start, ref.end, text=ref.text or None
+    )
+    if paragraph is None:
+        await query.answer(DOCUMENT_CHANGED)
+        return
+    await query.answer()
+    await message.reply_text(
+        render_context(paragraph),
+        reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+    )
+
+
+async def _more(
+    query: CallbackQuery, context: Context, state: BotState, stored: StoredAnswer, message: Message
+) -> None:
+    if stored.index_built_at != state.engine.stats().built_at:
+        # Offsets into a different index would skip or repeat quotes.
+        await query.answer(RELOADED)
+        return
+    if wait := state.limiter.check(query.from_user.id):
+        await query.answer(limit_message(wait))
+        return
+    offset = stored.offset + len(stored.quotes)
+    try:
+        answer = await state.engine.ask(
+            stored.question, limit=state.config.results_per_answer, offset=offset
+        )
+    except QabotError:
+        logger.exception("More failed for answer %s", stored.id)
+        await query.answer("😕 I couldn't search just now. Please try again later.")
+        return
+    if answer.abstained or not answer.quotes:
+        await query.answer(NO_MORE)
+        return
+    await query.answer()
+    if message.reply_markup is not None:
+        # One "More" per page: the next page carries its own.
+        await message.edit_reply_markup(without_more(message.reply_markup))
+    await send_answer(
+        context.bot,
+        state,
+        chat_id=message.chat.id,
+        reply_to=message.message_id,
+        answer=answer,
+        question_id=stored.question_id,
+        offset=offset,
+        thread_id=message.message_thread_id if message.is_topic_message else None,
+    )

@@ -1,0 +1,86 @@
+"""Commands everyone can use: /start, /help, /sources, and the answer to unknown ones."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.render import render_help, render_sources, render_start
+from bot.state import get_state
+from retrieval.errors import QabotError
+
+logger = logging.getLogger(__name__)
+
+Context = CallbackContext[Any, Any, Any, Any]
+
+PUBLIC_COMMANDS = (
+    BotCommand("ask", "Ask a question about the documents"),
+    BotCommand("sources", "The documents I quote from"),
+    BotCommand("help", "How to use me"),
+    BotCommand("start", "What I know, with example questions"),
+)
+ADMIN_COMMANDS = (
+    BotCommand("reload", "Re-read the corpus folder"),
+    BotCommand("stats", "Index and usage statistics"),
+)
+EXAMPLE_QUESTIONS = 3
+
+
+async def register_commands(bot: ExtBot[Any], admin_ids: frozenset[int]) -> None:
+    """Publish the command menu; admins see theirs in their private chat only."""
+    await bot.set_my_commands(PUBLIC_COMMANDS)
+    for admin_id in sorted(admin_ids):
+        try:
+            await bot.set_my_commands(
+                PUBLIC_COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
+            )
+        except TelegramError as exc:
+            # Telegram refuses a chat scope until the admin has opened a chat with the bot.
+            logger.warning("Admin commands not set for user %s: %s", admin_id, exc)
+
+
+async def start(update: Update, context: Context) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None:
+        return
+    state = get_state(context)
+    try:
+        examples = await state.engine.example_questions(EXAMPLE_QUESTIONS)
+    except QabotError:
+        logger.exception("Could not draw example questions")
+        examples = []
+    await message.reply_text(
+        render_start(
+            state.engine.stats(), examples, is_admin=state.is_admin(user.id if user else None)
+        )
+    )
+
+
+async def help_command(update: Update, context: Context) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None:
+        return
+    state = get_state(context)
+    await message.reply_text(
+        render_help(
+            is_admin=state.is_admin(user.id if user else None), bot_username=context.bot.username
+        )
+    )
+
+
+async def sources(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    for chunk in render_sources(get_state(context).engine.documents()):
+        await message.reply_text(chunk)
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text("I don't know that command. See /help.")

@@ -1,0 +1,134 @@
+"""Bot configuration, read from environment variables (and a ``.env`` file by the caller)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
+DEFAULT_CORPUS_DIR = "corpus"
+DEFAULT_DATABASE_PATH = "data/qabot.sqlite3"
+DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# Telegram refuses to hand bots files larger than 20 MB, so a higher limit could never be used.
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+DEFAULT_QUESTIONS_PER_MINUTE = 20
+DEFAULT_RESULTS_PER_ANSWER = 3
+MAX_RESULTS_PER_ANSWER = 10
+
+# "<bot id>:<secret>" as issued by @BotFather; checked loosely so that a pasted
+# placeholder or a token with stray quotes fails at startup instead of at the first request.
+_TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message is one line meant for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class BotConfig:
+    """Everything the bot needs to start."""
+
+    token: str = field(repr=False)
+    admin_user_ids: frozenset[int] = frozenset()
+    base_url: str = DEFAULT_BASE_URL
+    base_file_url: str = DEFAULT_BASE_FILE_URL
+    corpus_dir: Path = Path(DEFAULT_CORPUS_DIR)
+    database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    questions_per_minute: int = DEFAULT_QUESTIONS_PER_MINUTE
+    results_per_answer: int = DEFAULT_RESULTS_PER_ANSWER
+    log_level: str = "INFO"
+
+
+def load_config(
+    env: Mapping[str, str],
+    *,
+    corpus_dir: Path | None = None,
+    database_path: Path | None = None,
+) -> BotConfig:
+    """Build a :class:`BotConfig` from ``env``; explicit paths override the environment.
+
+    Raises :class:`ConfigError` with a one-line message naming the faulty variable.
+    """
+    return BotConfig(
+        token=_token(env),
+        admin_user_ids=_admin_ids(env),
+        base_url=_url(env, "TELEGRAM_BASE_URL", DEFAULT_BASE_URL),
+        base_file_url=_url(env, "TELEGRAM_BASE_FILE_URL", DEFAULT_BASE_FILE_URL),
+        corpus_dir=corpus_dir or Path(_get(env, "CORPUS_DIR") or DEFAULT_CORPUS_DIR),
+        database_path=database_path or Path(_get(env, "DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+        max_upload_bytes=_int(
+            env, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, 1, TELEGRAM_DOWNLOAD_LIMIT
+        ),
+        questions_per_minute=_int(
+            env, "QUESTIONS_PER_MINUTE", DEFAULT_QUESTIONS_PER_MINUTE, 0, 10_000
+        ),
+        results_per_answer=_int(
+            env, "RESULTS_PER_ANSWER", DEFAULT_RESULTS_PER_ANSWER, 1, MAX_RESULTS_PER_ANSWER
+        ),
+        log_level=_log_level(env),
+    )
+
+
+def _get(env: Mapping[str, str], name: str) -> str:
+    return env.get(name, "").strip()
+
+
+def _token(env: Mapping[str, str]) -> str:
+    token = _get(env, "TELEGRAM_BOT_TOKEN")
+    if not token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
+    if not _TOKEN_RE.fullmatch(token):
+        # Never echo the value: a nearly-right token is still a secret.
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN is malformed (expected '<digits>:<letters, digits, - or _>')"
+        )
+    return token
+
+
+def _admin_ids(env: Mapping[str, str]) -> frozenset[int]:
+    raw = _get(env, "ADMIN_USER_IDS")
+    ids: set[int] = set()
+    for part in raw.split(","):
+        item = part.strip()
+        if not item:
+            continue
+        if not item.isascii() or not item.isdigit() or int(item) <= 0:
+            raise ConfigError(
+                f"ADMIN_USER_IDS must be comma-separated numeric user ids, got {item[:40]!r}"
+            )
+        ids.add(int(item))
+    return frozenset(ids)
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = _get(env, name) or default
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL, got {value[:80]!r}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = _get(env, name)
+    if not raw:
+        return default
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw[:40]!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = (_get(env, "LOG_LEVEL") or "INFO").upper()
+    if level not in _LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {level[:20]!r}")
+    return level

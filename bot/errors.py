@@ -1,0 +1,106 @@
+"""The one error handler, and the log redaction that keeps the bot token out of every log."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from telegram import Update
+from telegram.error import NetworkError, TelegramError
+from telegram.ext import CallbackContext
+
+logger = logging.getLogger(__name__)
+
+REDACTED = "<redacted>"
+_secrets: set[str] = set()
+_factory_installed = False
+
+FRIENDLY_ERROR = "😕 Sorry, something went wrong on my side. Please try again in a moment."
+
+
+def redact(text: str) -> str:
+    for secret in _secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def install_token_redaction(token: str) -> None:
+    """Make every log record created from now on free of ``token``.
+
+    The Bot API puts the token in every URL, and PTB (DEBUG) and httpx (INFO) log those URLs.
+    A record factory, unlike a logger or handler filter, sees records from every logger and
+    reaches handlers added later (pytest's caplog included).
+    """
+    global _factory_installed
+    # The part after ':' is the secret; redacting it alone also covers the full token.
+    _secrets.add(token.split(":", 1)[-1])
+    # httpx logs each request line at INFO: noise at best, and it carries the token.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if _factory_installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        _redact_record(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    if not _secrets:
+        return
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed call is logging's problem to report, not ours
+        return
+    clean = redact(message)
+    if clean != message:
+        record.msg, record.args = clean, None
+    if record.exc_info and record.exc_info[1] is not None:
+        text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        clean = redact(text)
+        if clean != text:
+            # Formatters use a preset exc_text instead of formatting exc_info again.
+            record.exc_text = clean
+
+
+def describe(update: object) -> str:
+    """Where an update came from, for logs (ids only: no message text)."""
+    if not isinstance(update, Update):
+        return repr(update)[:200] if update is not None else "no update"
+    parts = [f"update {update.update_id}"]
+    if update.effective_chat:
+        parts.append(f"chat {update.effective_chat.id} ({update.effective_chat.type})")
+    if update.effective_user:
+        parts.append(f"user {update.effective_user.id}")
+    if update.callback_query:
+        parts.append(f"callback {update.callback_query.data!r}")
+    elif update.inline_query:
+        parts.append("inline query")
+    elif update.effective_message:
+        parts.append(f"message {update.effective_message.message_id}")
+    return ", ".join(parts)
+
+
+async def on_error(update: object, context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Log the failure with its update; tell the user something short, never a traceback."""
+    error = context.error
+    if update is None and isinstance(error, NetworkError):
+        # Polling hiccups: PTB retries by itself; a warning without a traceback is enough.
+        logger.warning("Network problem while polling: %s", error)
+        return
+    logger.error("Error while handling %s", describe(update), exc_info=error)
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query:
+            await update.callback_query.answer(FRIENDLY_ERROR)
+        elif update.effective_message and update.effective_chat:
+            await update.effective_message.reply_text(FRIENDLY_ERROR, do_quote=True)
+    except TelegramError as exc:
+        logger.warning("Could not tell the user about the error: %s", exc)

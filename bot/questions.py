@@ -1,0 +1,190 @@
+"""Questions: private messages, group mentions and replies, ``/ask``, and inline queries."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import (
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import CallbackContext
+
+from bot.answering import quote_refs, send_answer
+from bot.ratelimit import limit_message
+from bot.render import inline_description, plain_source, render_inline_message
+from bot.state import get_state
+from retrieval.errors import IndexNotReadyError, QabotError
+
+logger = logging.getLogger(__name__)
+
+Context = CallbackContext[Any, Any, Any, Any]
+
+MAX_QUESTION_CHARS = 500
+INLINE_RESULTS = 5
+# Inline queries arrive as the user types; very short prefixes are not questions yet.
+MIN_INLINE_CHARS = 3
+INLINE_CACHE_SECONDS = 60
+
+USAGE_ASK = "Ask me like this: <code>/ask When did the conflict start?</code>"
+NOT_READY = "⏳ I'm still reading my documents. Please ask again in a minute."
+SEARCH_FAILED = "😕 I couldn't search my documents just now. Please try again later."
+
+
+def normalize_question(text: str) -> str:
+    return " ".join(text.split())
+
+
+def addressed_text(message: Message, bot_id: int, bot_username: str | None) -> str | None:
+    """The question in a group message meant for the bot, else None.
+
+    A message is meant for the bot when it mentions it (``@name`` or a text mention) or
+    replies to one of its messages; the mention itself is removed from the question.
+    """
+    text = message.text or ""
+    mentioned = False
+    for entity, entity_text in message.parse_entities(
+        [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    ).items():
+        is_bot = (
+            entity.type == MessageEntity.MENTION
+            and bot_username is not None
+            and entity_text.lstrip("@").lower() == bot_username.lower()
+        ) or (
+            entity.type == MessageEntity.TEXT_MENTION
+            and entity.user is not None
+            and entity.user.id == bot_id
+        )
+        if is_bot:
+            mentioned = True
+            text = text.replace(entity_text, " ")
+    reply = message.reply_to_message
+    # In forum topics every message "replies" to the topic's creation message.
+    replied = (
+        reply is not None
+        and reply.forum_topic_created is None
+        and reply.from_user is not None
+        and reply.from_user.id == bot_id
+    )
+    return text if mentioned or replied else None
+
+
+async def answer_question(update: Update, context: Context, raw_question: str) -> None:
+    """Rate-limit, ask the engine, log, and reply to the message with quotes or a refusal."""
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None:
+        return
+    state = get_state(context)
+    question = normalize_question(raw_question)
+    if not question:
+        await message.reply_text(USAGE_ASK, do_quote=True)
+        return
+    if len(question) > MAX_QUESTION_CHARS:
+        await message.reply_text(
+            f"That's a long one! Please keep questions under {MAX_QUESTION_CHARS} characters.",
+            do_quote=True,
+        )
+        return
+    if user is not None and (wait := state.limiter.check(user.id)):
+        await message.reply_text(limit_message(wait), do_quote=True)
+        return
+    try:
+        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+    except TelegramError as exc:  # cosmetic: never worth failing the answer for
+        logger.debug("typing indicator failed: %s", exc)
+    try:
+        answer = await state.engine.ask(question, limit=state.config.results_per_answer)
+    except IndexNotReadyError:
+        await message.reply_text(NOT_READY, do_quote=True)
+        return
+    except QabotError:
+        logger.exception("Search failed for chat %s", chat.id)
+        await message.reply_text(SEARCH_FAILED, do_quote=True)
+        return
+    question_id = await state.storage.log_question(
+        user_id=user.id if user else None,
+        chat_id=chat.id,
+        chat_type=chat.type,
+        question=question,
+        abstained=answer.abstained,
+        quotes=quote_refs(answer),
+        latency_ms=answer.latency_ms,
+    )
+    await send_answer(
+        context.bot,
+        state,
+        chat_id=chat.id,
+        reply_to=message.message_id,
+        answer=answer,
+        question_id=question_id,
+        thread_id=message.message_thread_id if message.is_topic_message else None,
+    )
+
+
+async def private_message(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is not None and message.text:
+        await answer_question(update, context, message.text)
+
+
+async def group_message(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    question = addressed_text(message, context.bot.id, context.bot.username)
+    if question is not None:
+        await answer_question(update, context, question)
+
+
+async def ask_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    # The raw text keeps the question as typed; context.args would collapse quoting.
+    parts = message.text.split(maxsplit=1)
+    await answer_question(update, context, parts[1] if len(parts) > 1 else "")
+
+
+async def inline_query(update: Update, context: Context) -> None:
+    query = update.inline_query
+    if query is None:
+        return
+    state = get_state(context)
+    question = normalize_question(query.query)[:MAX_QUESTION_CHARS]
+    if len(question) < MIN_INLINE_CHARS or state.limiter.check(query.from_user.id):
+        await query.answer([], cache_time=0, is_personal=True)
+        return
+    try:
+        answer = await state.engine.ask(question, limit=INLINE_RESULTS)
+    except QabotError:
+        logger.exception("Inline search failed")
+        await query.answer([], cache_time=0, is_personal=True)
+        return
+    await state.storage.log_question(
+        user_id=query.from_user.id,
+        chat_id=None,
+        chat_type=f"inline:{query.chat_type}" if query.chat_type else "inline",
+        question=question,
+        abstained=answer.abstained,
+        quotes=quote_refs(answer),
+        latency_ms=answer.latency_ms,
+    )
+    quotes = () if answer.abstained else answer.quotes[:INLINE_RESULTS]
+    results = [
+        InlineQueryResultArticle(
+            id=str(n),
+            title=plain_source(quote.document)[:100],
+            description=inline_description(quote),
+            input_message_content=InputTextMessageContent(
+                render_inline_message(quote), parse_mode=ParseMode.HTML
+            ),
+        )
+        for n, quote in enumerate(quotes)
+    ]
+    await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)

@@ -1,0 +1,54 @@
+"""Per-user question limit (a sliding one-minute window), on top of PTB's send-side limiter."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+WINDOW_SECONDS = 60.0
+
+
+class QuestionLimiter:
+    """Allows each user ``per_minute`` questions in any 60 s window; 0 disables the limit."""
+
+    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._per_minute = per_minute
+        self._clock = clock
+        self._asked: dict[int, deque[float]] = {}
+
+    def initialize(self) -> None:
+        self._asked.clear()
+
+    def shutdown(self) -> None:
+        self._asked.clear()
+
+    def check(self, user_id: int) -> float:
+        """Record a question; return 0 when allowed, else the seconds to wait."""
+        if self._per_minute <= 0:
+            return 0.0
+        now = self._clock()
+        asked = self._asked.setdefault(user_id, deque())
+        while asked and asked[0] <= now - WINDOW_SECONDS:
+            asked.popleft()
+        if len(asked) >= self._per_minute:
+            return max(0.1, asked[0] + WINDOW_SECONDS - now)
+        asked.append(now)
+        self._forget_idle(now)
+        return 0.0
+
+    def _forget_idle(self, now: float) -> None:
+        # Keeps memory bounded by active users rather than everyone who ever asked.
+        if len(self._asked) < 10_000:
+            return
+        for user_id in [
+            u for u, q in self._asked.items() if not q or q[-1] <= now - WINDOW_SECONDS
+        ]:
+            del self._asked[user_id]
+
+
+def limit_message(wait_seconds: float) -> str:
+    seconds = max(1, round(wait_seconds))
+    return (
+        f"🐢 You're asking faster than I can keep up. Please wait about {seconds} s and ask again."
+    )

@@ -1,0 +1,377 @@
+"""Turn retrieval results into Telegram HTML messages (pure functions, no I/O).
+
+Every piece of text that comes from a document, a user or a file name goes through
+:func:`html.escape`, so whatever the corpus contains the result is valid Telegram HTML.
+Lengths are measured on the HTML source, which is never shorter than what Telegram counts
+after parsing entities, so a chunk that fits here always fits there.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from retrieval.models import Answer, Context, DocumentMeta, IndexStats, Quote, ReindexReport
+
+MAX_MESSAGE_CHARS = 4096
+# Telegram rejects a message with more than 100 formatting entities; keep a margin.
+MAX_ENTITIES = 90
+# A sentence that repeats the question's words dozens of times would otherwise blow the
+# entity budget on its own.
+MAX_HIGHLIGHTS_PER_QUOTE = 30
+INLINE_DESCRIPTION_CHARS = 200
+
+_OPENING_TAG = re.compile(r"<(?!/)")
+_PIECES = re.compile(r"\S+\s*|\s+")
+
+
+def esc(text: str) -> str:
+    """Escape text for Telegram HTML (quotes too, so it is safe inside attributes)."""
+    return html.escape(text, quote=True)
+
+
+def count_entities(fragment: str) -> int:
+    """Number of formatting entities an HTML fragment produced by this module opens."""
+    return len(_OPENING_TAG.findall(fragment))
+
+
+# --- quotes ---------------------------------------------------------------------------------
+
+
+def _term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
+    words = sorted({t for t in terms if t.strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def highlight(text: str, terms: Iterable[str], *, limit: int = MAX_HIGHLIGHTS_PER_QUOTE) -> str:
+    """Escape ``text`` and wrap whole-word occurrences of ``terms`` in ``<b>``."""
+    pattern = _term_pattern(terms)
+    if pattern is None:
+        return esc(text)
+    out: list[str] = []
+    last = 0
+    for n, match in enumerate(pattern.finditer(text)):
+        if n >= limit:
+            break
+        out.append(esc(text[last : match.start()]))
+        out.append(f"<b>{esc(match.group())}</b>")
+        last = match.end()
+    out.append(esc(text[last:]))
+    return "".join(out)
+
+
+def _safe_url(url: str | None) -> str | None:
+    """Only http(s) links are offered: Telegram rejects other schemes in ``<a href>``."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return url.strip()
+
+
+def render_source(document: DocumentMeta) -> str:
+    """Title (linked when a URL is known), then author, source and date when known."""
+    title = esc(document.title or document.id)
+    url = _safe_url(document.url)
+    head = f'<a href="{esc(url)}">{title}</a>' if url else f"<i>{title}</i>"
+    extras = [
+        esc(part.strip())
+        for part in (document.author, document.source, document.date)
+        if part and part.strip()
+    ]
+    return " · ".join([head, *extras])
+
+
+def plain_source(document: DocumentMeta) -> str:
+    """The source as plain text (inline result descriptions cannot hold HTML)."""
+    parts = [document.title or document.id, document.author, document.date]
+    return " · ".join(p.strip() for p in parts if p and p.strip())
+
+
+def _split_text(text: str, terms: Sequence[str], budget: int) -> list[str]:
+    """Cut ``text`` between words into pieces whose highlighted HTML fits in ``budget``."""
+    pieces: list[str] = []
+    current = ""
+    current_len = 0
+    for word in _PIECES.findall(text):
+        rendered = len(highlight(word, terms))
+        if rendered > budget:
+            # A "word" longer than a message: cut it by characters; escaping grows a
+            # character to at most 6 and <b></b> adds 7, so this always fits.
+            if current:
+                pieces.append(current)
+                current, current_len = "", 0
+            step = max(1, (budget - 7) // 6)
+            pieces.extend(word[i : i + step] for i in range(0, len(word), step))
+            continue
+        if current_len + rendered > budget and current:
+            pieces.append(current)
+            current, current_len = "", 0
+        current += word
+        current_len += rendered
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def render_quote(quote: Quote, number: int | None = None) -> list[str]:
+    """One quote as HTML blocks: the highlighted text in a blockquote, then its source.
+
+    Usually a single block; a quote too long for one message becomes several blockquotes,
+    cut between words, with the source after the last one.
+    """
+    label = f"<b>{number}.</b> " if number is not None else ""
+    source = f"{label}{render_source(quote.document)}"
+    text = quote.text.strip()
+    whole = f"<blockquote>{highlight(text, quote.terms)}</blockquote>\n{source}"
+    if len(whole) <= MAX_MESSAGE_CHARS and count_entities(whole) <= MAX_ENTITIES:
+        return [whole]
+    budget = MAX_MESSAGE_CHARS - len(source) - 40
+    parts = _split_text(text, quote.terms, budget)
+    blocks = [f"<blockquote>{highlight(p.strip(), quote.terms)}</blockquote>" for p in parts]
+    blocks[-1] = f"{blocks[-1]}\n{source}"
+    return blocks
+
+
+def pack(blocks: Iterable[str], *, separator: str = "\n\n") -> list[str]:
+    """Join blocks into as few messages as possible, never cutting a block.
+
+    Each block must itself fit in a message (the renderers guarantee it).
+    """
+    chunks: list[str] = []
+    current = ""
+    entities = 0
+    for block in blocks:
+        block_entities = count_entities(block)
+        candidate = f"{current}{separator}{block}" if current else block
+        if current and (
+            len(candidate) > MAX_MESSAGE_CHARS or entities + block_entities > MAX_ENTITIES
+        ):
+            chunks.append(current)
+            current, entities = block, block_entities
+        else:
+            current, entities = candidate, entities + block_entities
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def render_refusal() -> str:
+    return (
+        "I couldn't find anything in my documents that answers this. 🤔\n"
+        "Try other words, see /sources for what I know about, or /help."
+    )
+
+
+def render_answer(answer: Answer, *, offset: int = 0) -> list[str]:
+    """An answer as one or more messages; quotes are numbered from ``offset + 1``."""
+    if answer.abstained or not answer.quotes:
+        return [render_refusal()] if offset == 0 else ["That's all I found — no more quotes."]
+    blocks: list[str] = []
+    for n, quote in enumerate(answer.quotes, start=offset + 1):
+        blocks.extend(render_quote(quote, n))
+    return pack(blocks)
+
+
+# --- context ----------------------------------------------------------------------------------
+
+
+def render_context(context: Context) -> str:
+    """The paragraph around a quote, the quote itself underlined, cut to fit one message."""
+    text = context.text
+    start = max(0, min(context.quote_start, len(text)))
+    end = max(start, min(context.quote_end, len(text)))
+    header = f"📄 Context from {render_source(context.document)}\n\n"
+    budget = MAX_MESSAGE_CHARS - len(header) - 60
+
+    def body(lo: int, hi: int) -> str:
+        before = ("… " if lo > 0 else "") + esc(text[lo:start])
+        after = esc(text[end:hi]) + (" …" if hi < len(text) else "")
+        return f"<blockquote>{before}<u>{esc(text[start:end])}</u>{after}</blockquote>"
+
+    lo, hi = 0, len(text)
+    rendered = body(lo, hi)
+    while len(rendered) > budget:
+        # Shrink the context symmetrically around the quote, then the quote itself.
+        lo = min(start, lo + max(1, (start - lo) // 2)) if lo < start else lo
+        hi = max(end, hi - max(1, (hi - end) // 2)) if hi > end else hi
+        if lo == start and hi == end:
+            end = start + max(1, (end - start) // 2)
+            hi = end
+        rendered = body(lo, hi)
+    return header + rendered
+
+
+# --- inline mode --------------------------------------------------------------------------------
+
+
+def render_inline_message(quote: Quote) -> str:
+    """The message an inline result sends: the quote and its source, within one message."""
+    blocks = render_quote(quote)
+    return blocks[0] if len(blocks) == 1 else _short_quote(quote)
+
+
+def _short_quote(quote: Quote) -> str:
+    source = render_source(quote.document)
+    room = MAX_MESSAGE_CHARS - len(source) - 60
+    text = _split_text(quote.text.strip(), quote.terms, room)[0]
+    return f"<blockquote>{highlight(text.strip(), quote.terms)} …</blockquote>\n{source}"
+
+
+def inline_description(quote: Quote) -> str:
+    text = " ".join(quote.text.split())
+    if len(text) > INLINE_DESCRIPTION_CHARS:
+        text = text[: INLINE_DESCRIPTION_CHARS - 1].rstrip() + "…"
+    return text
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def render_start(stats: IndexStats, examples: Sequence[str], *, is_admin: bool) -> str:
+    lines = [
+        "👋 I answer questions about a collection of documents by quoting the sentences "
+        "that answer them, with their source.",
+        "",
+        f"I know {stats.documents} document{_s(stats.documents)} "
+        f"({stats.sentences} sentence{_s(stats.sentences)}). See /sources for the list.",
+    ]
+    if examples:
+        lines += ["", "Try asking:"]
+        lines += [f"• <code>{esc(q)}</code>" for q in examples]
+    lines += ["", "Just send me a question, or see /help."]
+    if is_admin:
+        lines += ["", "You are an admin: see /help for /reload, /stats and uploads."]
+    return "\n".join(lines)
+
+
+def render_help(*, is_admin: bool, bot_username: str | None) -> str:
+    mention = f"@{esc(bot_username)}" if bot_username else "me"
+    lines = [
+        "<b>How to ask</b>",
+        "• In a private chat, send any question as a message.",
+        f"• In a group, mention {mention}, reply to one of my messages, or use /ask.",
+        f"• In any chat, type {mention} followed by a question to share a quote (inline mode).",
+        "",
+        "Under an answer: <i>More</i> shows the next quotes, <i>Context</i> the paragraph "
+        "around a quote, and 👍/👎 tells me whether it helped.",
+        "",
+        "<b>Commands</b>",
+        "/start – what I know and example questions",
+        "/help – this message",
+        "/sources – the documents I quote from",
+        "/ask &lt;question&gt; – ask a question (useful in groups)",
+    ]
+    if is_admin:
+        lines += [
+            "",
+            "<b>Admin</b>",
+            "/reload – re-read the corpus folder",
+            "/stats – index and usage statistics",
+            "Send a .txt or .md file to add it to the corpus.",
+        ]
+    return "\n".join(lines)
+
+
+def render_sources(documents: Sequence[DocumentMeta]) -> list[str]:
+    if not documents:
+        return ["I have no documents yet."]
+    header = f"📚 I quote from {len(documents)} document{_s(len(documents))}:"
+    lines = [f"• {render_source(d)}" for d in sorted(documents, key=lambda d: d.title.lower())]
+    return pack([header, *lines], separator="\n")
+
+
+def render_reindex_report(report: ReindexReport, *, title: str = "Reloaded") -> str:
+    lines = [
+        f"✅ {esc(title)} in {report.seconds:.1f} s: "
+        f"{len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.removed)} removed, {report.unchanged} unchanged, "
+        f"{len(report.skipped)} skipped.",
+    ]
+    for label, ids in (
+        ("Added", report.added),
+        ("Changed", report.changed),
+        ("Removed", report.removed),
+    ):
+        if ids:
+            lines.append(f"{label}: {_id_list(ids)}")
+    for skipped in report.skipped[:10]:
+        lines.append(f"Skipped <code>{esc(skipped.path)}</code>: {esc(skipped.reason)}")
+    if len(report.skipped) > 10:
+        lines.append(f"… and {len(report.skipped) - 10} more skipped.")
+    stats = report.stats
+    lines.append(
+        f"Now serving {stats.documents} documents, {stats.passages} passages, "
+        f"{stats.sentences} sentences."
+    )
+    return _fit("\n".join(lines))
+
+
+def _id_list(ids: Sequence[str], shown: int = 10) -> str:
+    listed = ", ".join(f"<code>{esc(i)}</code>" for i in ids[:shown])
+    return listed + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
+
+
+@dataclass(frozen=True, slots=True)
+class UsageStats:
+    """Question and feedback counters read from the bot's tables."""
+
+    answered_total: int
+    refused_total: int
+    answered_24h: int
+    refused_24h: int
+    feedback_up: int
+    feedback_down: int
+    median_latency_ms: float | None
+
+
+def render_stats(index: IndexStats, usage: UsageStats, *, now: float | None = None) -> str:
+    age = max(0.0, (time.time() if now is None else now) - index.built_at)
+    median = "n/a" if usage.median_latency_ms is None else f"{usage.median_latency_ms:.0f} ms"
+    return "\n".join(
+        [
+            "<b>Index</b>",
+            f"Documents: {index.documents}",
+            f"Passages: {index.passages}",
+            f"Sentences: {index.sentences}",
+            f"Index age: {format_age(age)}",
+            "",
+            "<b>Questions</b> (total / last 24 h)",
+            f"Answered: {usage.answered_total} / {usage.answered_24h}",
+            f"Refused: {usage.refused_total} / {usage.refused_24h}",
+            f"Median answer latency: {median}",
+            "",
+            "<b>Feedback</b>",
+            f"👍 {usage.feedback_up}   👎 {usage.feedback_down}",
+        ]
+    )
+
+
+def format_age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _fit(text: str) -> str:
+    """Last-resort cut of a status message built from many file names."""
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    cut = text.rfind("\n", 0, MAX_MESSAGE_CHARS - 20)
+    return text[: max(cut, 0)] + "\n…"
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"

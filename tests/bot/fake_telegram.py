@@ -1,0 +1,285 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for end-to-end tests of the bot.
+
+It speaks just enough of the Bot API for python-telegram-bot's real HTTP client: long polling
+(``getUpdates`` honours ``offset`` and ``timeout``), the sending methods the bot uses, and file
+downloads. Every call is recorded with its decoded parameters so tests can assert on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+# Long polls are cut short so that stopping the bot never waits for a held request.
+MAX_POLL_SECONDS = 1.0
+# Parameters whose values are text and must not be JSON-decoded ("42" stays a string).
+_TEXT_PARAMS = {
+    "text",
+    "caption",
+    "callback_query_id",
+    "inline_query_id",
+    "file_id",
+    "parse_mode",
+    "action",
+    "next_offset",
+    "url",
+    "query",
+}
+
+BOT_USER = {
+    "id": 4242,
+    "is_bot": True,
+    "first_name": "QA Bot",
+    "username": "qa_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": True,
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+class FakeTelegram:
+    """Start with :meth:`start`, stop with :meth:`stop`; thread-safe recording."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.files: dict[str, bytes] = {}
+        self.failures: dict[str, tuple[int, str]] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._chats: dict[int, dict[str, Any]] = {}
+        self._cond = threading.Condition()
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(10_000)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                fake._handle(self)
+
+            def do_GET(self) -> None:
+                fake._handle(self)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # keep test output clean
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        server.block_on_close = False
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            with self._cond:
+                self._cond.notify_all()
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    # --- test side ---------------------------------------------------------------------------
+
+    def push(self, update: dict[str, Any]) -> int:
+        """Queue an update (its ``update_id`` is assigned here) and wake a waiting poll."""
+        with self._cond:
+            update_id = next(self._update_ids)
+            self._updates.append({"update_id": update_id, **update})
+            for key in ("message", "callback_query"):
+                body = update.get(key)
+                message = body.get("message") if key == "callback_query" and body else body
+                if message and "chat" in message:
+                    self._chats[message["chat"]["id"]] = message["chat"]
+            self._cond.notify_all()
+        return update_id
+
+    def next_message_id(self) -> int:
+        return next(self._message_ids)
+
+    def add_file(self, file_id: str, data: bytes) -> None:
+        self.files[file_id] = data
+
+    def fail(self, method: str, code: int, description: str) -> None:
+        """Make every later call of ``method`` fail like Telegram would."""
+        self.failures[method] = (code, description)
+
+    def requests(self, method: str | None = None) -> list[Call]:
+        with self._cond:
+            return [c for c in self.calls if method is None or c.method == method]
+
+    async def wait_for(
+        self,
+        method: str,
+        where: Callable[[dict[str, Any]], bool] = lambda p: True,
+        *,
+        count: int = 1,
+        timeout: float = 10.0,
+    ) -> list[dict[str, Any]]:
+        """The params of the first ``count`` matching calls; fails the test after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [c.params for c in self.requests(method) if where(c.params)]
+            if len(found) >= count:
+                return found[:count]
+            if time.monotonic() > deadline:
+                seen = [(c.method, c.params) for c in self.requests()][-10:]
+                raise AssertionError(f"no {count}x {method} matching; last calls: {seen}")
+            await asyncio.sleep(0.02)
+
+    # --- server side -------------------------------------------------------------------------
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        path = urlsplit(request.path).path
+        file_prefix = f"/file/bot{self.token}/"
+        api_prefix = f"/bot{self.token}/"
+        if path.startswith(file_prefix):
+            data = self.files.get(path[len(file_prefix) :].removeprefix("documents/"))
+            if data is None:
+                self._send(request, 404, b"Not Found", "text/plain")
+            else:
+                self._send(request, 200, data, "application/octet-stream")
+            return
+        if not path.startswith(api_prefix):
+            self._reply(
+                request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            )
+            return
+        method = path[len(api_prefix) :]
+        params = self._params(request)
+        with self._cond:
+            self.calls.append(Call(method, params))
+        if method in self.failures:
+            code, description = self.failures[method]
+            self._reply(
+                request, code, {"ok": False, "error_code": code, "description": description}
+            )
+            return
+        try:
+            result = self._dispatch(method, params)
+        except LookupError as exc:
+            self._reply(request, 400, {"ok": False, "error_code": 400, "description": str(exc)})
+            return
+        self._reply(request, 200, {"ok": True, "result": result})
+
+    def _params(self, request: BaseHTTPRequestHandler) -> dict[str, Any]:
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length) if length else b""
+        content_type = request.headers.get("Content-Type", "")
+        if "application/json" in content_type:
+            raw: dict[str, Any] = json.loads(body or b"{}")
+            return raw
+        if "multipart/form-data" in content_type:
+            raise NotImplementedError("the bot is not expected to upload files")
+        query = parse_qs(urlsplit(request.path).query)
+        query.update(parse_qs(body.decode("utf-8")))
+        params: dict[str, Any] = {}
+        for key, values in query.items():
+            value = values[-1]
+            if key not in _TEXT_PARAMS:
+                with contextlib.suppress(ValueError):
+                    value = json.loads(value)
+            params[key] = value
+        return params
+
+    def _dispatch(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT_USER
+        if method == "getUpdates":
+            return self._get_updates(params)
+        if method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
+            return self._message(params)
+        if method == "getFile":
+            file_id = params["file_id"]
+            if file_id not in self.files:
+                raise LookupError("Bad Request: invalid file_id")
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_size": len(self.files[file_id]),
+                "file_path": f"documents/{file_id}",
+            }
+        if method in (
+            "deleteWebhook",
+            "setMyCommands",
+            "deleteMyCommands",
+            "answerCallbackQuery",
+            "answerInlineQuery",
+            "sendChatAction",
+        ):
+            return True
+        raise LookupError(f"Not Found: method {method} is not faked")
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), MAX_POLL_SECONDS)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            # Telegram forgets updates once a later offset confirms them.
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and time.monotonic() < deadline:
+                self._cond.wait(max(0.0, deadline - time.monotonic()))
+            limit = int(params.get("limit") or 100)
+            return list(self._updates[:limit])
+
+    def _message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        chat = self._chats.get(chat_id, {"id": chat_id, "type": "private", "first_name": "X"})
+        message: dict[str, Any] = {
+            "message_id": int(params.get("message_id") or self.next_message_id()),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": BOT_USER,
+            "text": params.get("text", "edited"),
+        }
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+    @staticmethod
+    def _reply(request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
+        FakeTelegram._send(request, status, json.dumps(body).encode(), "application/json")
+
+    @staticmethod
+    def _send(request: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str) -> None:
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", content_type)
+            request.send_header("Content-Length", str(len(data)))
+            request.end_headers()
+            request.wfile.write(data)
+        except OSError:
+            pass  # the bot gave up on a long poll while stopping
