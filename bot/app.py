@@ -58,6 +58,8 @@ def build_application(config: BotConfig) -> BotApplication:
             Defaults(
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                # Replies quote the message they answer: in groups that says whom we answer.
+                do_quote=True,
             )
         )
         .concurrent_updates(CONCURRENT_UPDATES)

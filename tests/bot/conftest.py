@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
 from fake_telegram import FakeTelegram
-from harness import ADMIN_ID, BREAD, LIGHTHOUSES, TOKEN, Harness
+from harness import ADMIN_ID, BREAD, LIGHTHOUSES, TOKEN, Harness, StartBot
 
 from bot.app import build_application
 from bot.config import load_config
@@ -29,9 +29,6 @@ def fake_telegram() -> Iterator[FakeTelegram]:
     fake.start()
     yield fake
     fake.stop()
-
-
-StartBot = Callable[..., Awaitable[Harness]]
 
 
 @pytest.fixture

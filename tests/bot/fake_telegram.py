@@ -141,6 +141,9 @@ class FakeTelegram:
         with self._cond:
             return [c for c in self.calls if method is None or c.method == method]
 
+    def requests_params(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.requests(method)]
+
     async def wait_for(
         self,
         method: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,3 +166,6 @@ class Harness:
         if "reply_markup" in sent:
             body["reply_markup"] = sent["reply_markup"]
         return body
+
+
+StartBot = Callable[..., Awaitable[Harness]]

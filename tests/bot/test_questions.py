@@ -1,22 +1,181 @@
-"""Questions end to end: private chats, groups, /ask, through the fake Bot API server."""
+"""Questions end to end: private chats, groups, /ask, limits and errors, via the fake Bot API."""
 
 from __future__ import annotations
 
-from harness import Harness
+import logging
+import sqlite3
+from typing import Any
+
+import pytest
+from fake_telegram import BOT_USER
+from harness import GROUP, USER, USER_ID, Harness, StartBot
 from html_check import assert_telegram_html
+
+from bot.errors import FRIENDLY_ERROR
 
 
 async def test_private_question_is_answered_with_quote_and_source(bot: Harness) -> None:
-    question = bot.message("Where does the Bugio lighthouse stand?")
+    question = bot.message("What guards the mouth of the Tagus river?")
     [reply] = await bot.replies_to(question)
-    assert "Tagus river" in reply["text"]
-    assert "<blockquote>" in reply["text"]
-    assert "<b>Bugio</b>" in reply["text"]
-    # Title escaped and linked; author and date follow.
+    text = reply["text"]
+    assert "<blockquote>The Bugio lighthouse <b>guards</b> the <b>mouth</b>" in text
     assert (
         '<a href="https://example.org/lights?a=1&amp;b=2">Lighthouses &amp; &lt;Keepers&gt;</a>'
-        in reply["text"]
+        in text
     )
-    assert "Maria Lopes" in reply["text"] and "2020-03-04" in reply["text"]
+    assert "Maria Lopes" in text and "2020-03-04" in text
     assert reply["parse_mode"] == "HTML"
+    assert_telegram_html(text)
+    buttons = [b["text"] for row in reply["reply_markup"]["inline_keyboard"] for b in row]
+    assert "👍" in buttons and "👎" in buttons and "📄 Context 1" in buttons
+
+
+async def test_shipped_corpus_question_is_answered(
+    start_bot: StartBot, shipped_corpus: Any
+) -> None:
+    bot = await start_bot(corpus=shipped_corpus)
+    question = bot.message("When did Azerbaijan gain independence?")
+    [reply] = await bot.replies_to(question)
+    assert "1918 and 1920" in reply["text"]
+    assert "Azerbaijan takes control of the entire border with Iran" in reply["text"]
     assert_telegram_html(reply["text"])
+
+
+async def test_off_topic_question_is_refused_kindly(bot: Harness) -> None:
+    question = bot.message("What is the capital of France?")
+    [reply] = await bot.replies_to(question)
+    assert "couldn't find anything" in reply["text"]
+    assert "/sources" in reply["text"] and "/help" in reply["text"]
+    assert "reply_markup" not in reply
+    assert_telegram_html(reply["text"])
+
+
+async def test_every_question_is_logged(bot: Harness) -> None:
+    answered = bot.message("How is Mafra bread baked?")
+    await bot.replies_to(answered)
+    refused = bot.message("What is the capital of France?")
+    await bot.replies_to(refused)
+    with sqlite3.connect(bot.config.database_path) as db:
+        rows = db.execute(
+            "SELECT user_id, chat_id, chat_type, question, abstained, quote_ids, latency_ms"
+            " FROM bot_questions ORDER BY abstained"
+        ).fetchall()
+    assert len(rows) == 2
+    (user, chat, kind, text, abstained, quote_ids, latency), refusal = rows
+    assert (user, chat, kind, text, abstained) == (
+        USER_ID,
+        USER_ID,
+        "private",
+        "How is Mafra bread baked?",
+        0,
+    )
+    assert quote_ids.startswith('["bread.txt:') and latency > 0
+    assert refusal[4] == 1 and refusal[5] == "[]"
+
+
+async def test_group_answers_only_mentions_replies_and_ask(bot: Harness) -> None:
+    ignored = bot.message("How is Mafra bread baked?", chat=GROUP)
+    mention = "@qa_test_bot"
+    mentioned = bot.message(
+        f"{mention} How is Mafra bread baked?",
+        chat=GROUP,
+        entities=[{"type": "mention", "offset": 0, "length": len(mention)}],
+    )
+    [reply] = await bot.replies_to(mentioned)
+    assert "<b>Mafra</b> <b>bread</b> is <b>baked</b>" in reply["text"]
+
+    bot_message = {
+        "message_id": 77,
+        "date": 0,
+        "chat": GROUP,
+        "from": BOT_USER,
+        "text": "an earlier answer",
+    }
+    replied = bot.message(
+        "What guards the mouth of the Tagus river?", chat=GROUP, reply_to=bot_message
+    )
+    [reply] = await bot.replies_to(replied)
+    assert "Bugio" in reply["text"]
+
+    asked = bot.message("/ask@qa_test_bot Which lighthouse is a museum?", chat=GROUP)
+    [reply] = await bot.replies_to(asked)
+    assert "Santa Marta" in reply["text"]
+
+    # The ignored message was fetched before the others and its handler returns without
+    # awaiting anything, so it is settled by now.
+    targets = [
+        (p.get("reply_parameters") or {}).get("message_id")
+        for p in bot.fake.requests_params("sendMessage")
+    ]
+    assert ignored["message_id"] not in targets
+    with sqlite3.connect(bot.config.database_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM bot_questions").fetchone() == (3,)
+
+
+async def test_reply_to_someone_else_or_other_mention_is_ignored(bot: Harness) -> None:
+    human = {"message_id": 5, "date": 0, "chat": GROUP, "from": USER, "text": "hi"}
+    ignored = [
+        bot.message("How is Mafra bread baked?", chat=GROUP, reply_to=human),
+        bot.message(
+            "@someone_else How is Mafra bread baked?",
+            chat=GROUP,
+            entities=[{"type": "mention", "offset": 0, "length": 13}],
+        ),
+    ]
+    marker = bot.message("/ask How is Mafra bread baked?", chat=GROUP)
+    await bot.replies_to(marker)
+    targets = [
+        (p.get("reply_parameters") or {}).get("message_id")
+        for p in bot.fake.requests_params("sendMessage")
+    ]
+    assert all(m["message_id"] not in targets for m in ignored)
+
+
+async def test_ask_without_question_explains_usage(bot: Harness) -> None:
+    asked = bot.message("/ask", chat=GROUP)
+    [reply] = await bot.replies_to(asked)
+    assert "/ask When did" in reply["text"]
+    assert_telegram_html(reply["text"])
+
+
+async def test_too_long_question_is_refused(bot: Harness) -> None:
+    question = bot.message("bread " * 200)
+    [reply] = await bot.replies_to(question)
+    assert "under 500 characters" in reply["text"]
+
+
+async def test_per_user_question_limit(start_bot: StartBot) -> None:
+    bot = await start_bot(QUESTIONS_PER_MINUTE="2")
+    questions = [bot.message("How is Mafra bread baked?") for _ in range(3)]
+    replies = [(await bot.replies_to(q))[0]["text"] for q in questions]
+    limited = [r for r in replies if "faster than I can keep up" in r]
+    assert len(limited) == 1
+    assert sum("<b>Mafra</b>" in r for r in replies) == 2
+
+
+async def test_unknown_command_points_to_help(bot: Harness) -> None:
+    command = bot.message("/frobnicate")
+    [reply] = await bot.replies_to(command)
+    assert "/help" in reply["text"]
+
+
+async def test_failure_is_logged_with_context_and_user_sees_no_traceback(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("boom: internal detail")
+
+    monkeypatch.setattr(bot.state.engine, "ask", broken)
+    with caplog.at_level(logging.ERROR, logger="bot.errors"):
+        question = bot.message("How is Mafra bread baked?")
+        [reply] = await bot.replies_to(question)
+    assert reply["text"] == FRIENDLY_ERROR
+    record = next(r for r in caplog.records if r.name == "bot.errors")
+    assert f"chat {USER_ID} (private)" in record.getMessage()
+    assert record.exc_info is not None and "boom" in str(record.exc_info[1])
+
+    # The bot keeps serving after a failed update.
+    monkeypatch.undo()
+    again = bot.message("How is Mafra bread baked?")
+    [reply] = await bot.replies_to(again)
+    assert "<b>Mafra</b>" in reply["text"]
