@@ -52,7 +52,9 @@ def load(data: Path) -> tuple[list[StoredDocument], list[dict[str, object]]]:
                 paragraph_start = position
             current = row["para_id"]
             sentence = str(row["text"])
-            records.append((len(paragraphs), position, position + len(sentence), tuple(tokenize(sentence))))
+            records.append(
+                (len(paragraphs), position, position + len(sentence), tuple(tokenize(sentence)))
+            )
             text += sentence + " "
             position = len(text)
         paragraphs.append(Span(paragraph_start, position - 1))
@@ -112,8 +114,10 @@ def main() -> None:
     if args.limit:
         questions = questions[: args.limit]
     tokens = [s[3] for d in documents for s in d.sentences]
-    print(f"{len(tokens)} sentences, {len(questions)} questions, loaded and tokenized in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"{len(tokens)} sentences, {len(questions)} questions, loaded and tokenized in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
 
     rows: list[tuple[str, dict[str, float]]] = [
         ("rank-bm25 BM25Okapi sentences (k1=1.5, b=0.75)", metrics(questions, baseline(tokens)))
@@ -121,15 +125,18 @@ def main() -> None:
     default_index, default_answer = IndexSettings(), AnswerSettings()
     configs = [("qabot default", default_index, default_answer)]
     if args.sweep:
-        for window in (None, 0, 1, 2):
-            for weight in (0.0, 0.3, 0.5, 1.0):
-                for k1, b in ((1.2, 0.75), (0.9, 0.4), (1.5, 0.75)):
-                    bm = BM25Parameters(k1, b)
-                    configs.append((
-                        f"window={window} passage_weight={weight} k1={k1} b={b}",
-                        IndexSettings(passage_window=window, sentence_bm25=bm, passage_bm25=bm),
-                        replace(default_answer, passage_weight=weight),
-                    ))
+        # The passage unit and its weight, with Lucene's BM25 parameters (the best on a first
+        # sweep over 2,000 questions, where k1=1.2/1.5 with b=0.75 lost 0.5-2 points of P@1).
+        lucene = BM25Parameters(0.9, 0.4)
+        for window, weight in ((0, 0.0), (1, 1.0), (1, 2.0), (None, 0.5), (None, 1.0), (None, 2.0)):
+            unit = "paragraph" if window is None else f"sentence ±{window}"
+            configs.append(
+                (
+                    f"passage={unit} weight={weight} k1=0.9 b=0.4",
+                    IndexSettings(passage_window=window, sentence_bm25=lucene, passage_bm25=lucene),
+                    replace(default_answer, passage_weight=weight),
+                )
+            )
     indexes: dict[IndexSettings, Index] = {}
     for name, index_settings, answer_settings in configs:
         index = indexes.get(index_settings) or Index(documents, index_settings)
@@ -142,7 +149,9 @@ def main() -> None:
         print_row(name, values, rows[0][1])
 
 
-def print_row(name: str, values: dict[str, float], base: dict[str, float], flush: bool = False) -> None:
+def print_row(
+    name: str, values: dict[str, float], base: dict[str, float], flush: bool = False
+) -> None:
     ratio = values["P@1"] / base["P@1"] if base["P@1"] else 0.0
     print(
         f"{name:55s} P@1 {values['P@1']:.3f}  MRR@10 {values['MRR@10']:.3f}  R@3 {values['R@3']:.3f}"

@@ -35,7 +35,7 @@ _LEANS_BACK = re.compile(
     r"^[\"'“‘(]?(?:But|However|And|So|Yet|Also|This|That|These|Those|It|Its|He|She|They|His|Her"
     r"|Their|Such|Moreover|Furthermore|Therefore|Thus|Meanwhile|Instead|Still)\b"
 )
-_MAX_SENTENCES_PER_QUOTE = 3
+_MAX_SENTENCES_PER_QUOTE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +145,14 @@ def _quote_span(index: Index, sentence: int, query: set[str]) -> tuple[int, int]
                 break
     elif _LEANS_BACK.match(text) and _same_paragraph(index, first):
         first -= 1
+    if _opens_quotation(text) and not _closes_quotation(text):
+        # Read on to the end of the quotation: that is usually where its speaker is named.
+        while last - first < _MAX_SENTENCES_PER_QUOTE - 1 and _same_paragraph(index, last + 1):
+            last += 1
+            if _closes_quotation(index.sentence_text(last)):
+                break
+        if not _closes_quotation(index.sentence_text(last)):
+            last = sentence
     covered = {t for i in range(first, last + 1) for t in index.sentence_tokens[i]}
     following = last + 1
     if (
@@ -160,7 +168,7 @@ def _quote_span(index: Index, sentence: int, query: set[str]) -> tuple[int, int]
 
 def _same_paragraph(index: Index, sentence: int) -> bool:
     """Whether the sentence before ``sentence`` belongs to the same paragraph."""
-    if sentence == 0:
+    if sentence <= 0 or sentence >= len(index.sentences):
         return False
     previous, current = index.sentences[sentence - 1], index.sentences[sentence]
     return (previous.document, previous.paragraph) == (current.document, current.paragraph)
@@ -182,9 +190,7 @@ def _quote(index: Index, first: int, last: int, score: float, query: list[str]) 
     document = index.documents[head.document]
     text = normalize_space(document.text[head.start : tail.end])
     wanted = set(query)
-    terms = tuple(
-        dict.fromkeys(w for w in _WORD.findall(text) if wanted.intersection(tokenize(w)))
-    )
+    terms = tuple(dict.fromkeys(w for w in _WORD.findall(text) if wanted.intersection(tokenize(w))))
     return Quote(
         text=text,
         score=round(score, 4),

@@ -16,6 +16,8 @@ from retrieval.text import lines, normalize_space, paragraphs, segment_units, se
 log = logging.getLogger(__name__)
 
 DOCUMENT_SUFFIXES = (".txt", ".md")
+# Bump when segmentation or tokenization changes: stored tokens of older versions are redone.
+PIPELINE_VERSION = "2"
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 
 _META_KEYS = ("title", "author", "date", "url", "source")
@@ -97,7 +99,9 @@ def parse_document(document_id: str, text: str, digest: str) -> ParsedDocument:
     header = _front_matter(text)
     meta = dict(header.meta)
     paragraph_spans = paragraphs(text, header.body_start)
-    all_lines = [(number, line) for number, p in enumerate(paragraph_spans) for line in lines(text, p)]
+    all_lines = [
+        (number, line) for number, p in enumerate(paragraph_spans) for line in lines(text, p)
+    ]
     if not all_lines and "title" not in meta:
         raise DocumentError(document_id, "no text after the front matter")
 
@@ -203,7 +207,7 @@ def _signature(text: str, article_lines: list[tuple[int, Span]]) -> str | None:
     last = article_lines[-1][1]
     previous = article_lines[-2][1]
     content = text[last.start : last.end]
-    if _SIGNATURE.match(content) and text[previous.start : previous.end].rstrip()[-1:] in ".!?\"”":
+    if _SIGNATURE.match(content) and text[previous.start : previous.end].rstrip()[-1:] in '.!?"”':
         return content
     return None
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from retrieval.answer import AnswerSettings, answer
 from retrieval.corpus import (
     DOCUMENT_SUFFIXES,
+    PIPELINE_VERSION,
     content_hash,
     decode_document,
     iter_corpus_files,
@@ -74,7 +75,9 @@ class Engine:
         store = await Store.open(db_path)
         engine = cls(corpus_dir, store, index_settings, answer_settings)
         try:
-            if await store.indexed_at() is None and build:
+            if build and (
+                await store.indexed_at() is None or await store.pipeline() != PIPELINE_VERSION
+            ):
                 await engine.reindex()
             else:
                 await engine._load()
@@ -104,7 +107,9 @@ class Engine:
         return await asyncio.to_thread(self.ask_sync, question, limit=limit, offset=offset)
 
     def ask_sync(self, question: str, *, limit: int = 3, offset: int = 0) -> Answer:
-        return answer(self.index, question, limit=limit, offset=offset, settings=self.answer_settings)
+        return answer(
+            self.index, question, limit=limit, offset=offset, settings=self.answer_settings
+        )
 
     def stats(self) -> IndexStats:
         return self.index.stats()
@@ -122,7 +127,9 @@ class Engine:
             started = time.perf_counter()
             stored = await self.store.document_hashes()
             files = list(iter_corpus_files(self.corpus_dir))
-            parsed, skipped, seen = await asyncio.to_thread(self._scan, files, stored, progress)
+            # Tokens made by an older pipeline are stale even where the file is unchanged.
+            current = stored if await self.store.pipeline() == PIPELINE_VERSION else {}
+            parsed, skipped, seen = await asyncio.to_thread(self._scan, files, current, progress)
             added = tuple(d.meta.id for d in parsed if d.meta.id not in stored)
             changed = tuple(d.meta.id for d in parsed if d.meta.id in stored)
             # A file that became unusable is dropped too: serving its old text would be stale.
@@ -131,7 +138,7 @@ class Engine:
                 # The new index is built before the commit: if building fails, the database
                 # rolls back and still matches the index that keeps serving.
                 async with self.store.transaction():
-                    await self.store.apply(parsed, removed)
+                    await self.store.apply(parsed, removed, PIPELINE_VERSION)
                     index = await self._build()
                 self._index = index
             for item in skipped:

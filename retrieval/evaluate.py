@@ -102,6 +102,10 @@ def evaluate(questions: Iterable[EvalQuestion], ask: Callable[[str], Answer]) ->
             report.wrong_titles += 1
             report.misses.append(EvalMiss(item, result, "first quote from the wrong document"))
         if not first:
-            problem = "refused" if result.abstained else ("gold in quotes 2-3" if top3 else "gold not quoted")
+            problem = (
+                "refused"
+                if result.abstained
+                else ("gold in quotes 2-3" if top3 else "gold not quoted")
+            )
             report.misses.append(EvalMiss(item, result, problem))
     return report

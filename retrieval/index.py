@@ -18,6 +18,9 @@ from retrieval.store import StoredDocument
 ScorerFactory = Callable[[Sequence[Sequence[str]], BM25Parameters], Scorer]
 
 
+LUCENE_BM25 = BM25Parameters(k1=0.9, b=0.4)
+
+
 @dataclass(frozen=True, slots=True)
 class IndexSettings:
     """How text is grouped and scored.
@@ -26,9 +29,9 @@ class IndexSettings:
     passage; ``None`` makes the whole paragraph the passage.
     """
 
-    passage_window: int | None = 1
-    sentence_bm25: BM25Parameters = BM25Parameters(k1=1.2, b=0.75)
-    passage_bm25: BM25Parameters = BM25Parameters(k1=1.2, b=0.75)
+    passage_window: int | None = None
+    sentence_bm25: BM25Parameters = LUCENE_BM25
+    passage_bm25: BM25Parameters = LUCENE_BM25
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +102,18 @@ class Index:
             for offset, (low, high) in enumerate(groups):
                 passage = len(self.passages)
                 self.passages.append((low, high))
-                passage_tokens.append([t for i in range(low, high + 1) for t in self.sentence_tokens[i]])
+                passage_tokens.append(
+                    [t for i in range(low, high + 1) for t in self.sentence_tokens[i]]
+                )
                 members = range(low, high + 1) if window is None else [position + offset]
                 for i in members:
                     self.sentences[i] = _with_passage(self.sentences[i], passage)
             position = paragraph_end
 
     def stats(self) -> IndexStats:
-        return IndexStats(len(self.documents), len(self.passages), len(self.sentences), self.built_at)
+        return IndexStats(
+            len(self.documents), len(self.passages), len(self.sentences), self.built_at
+        )
 
     def document(self, document_id: str) -> IndexedDocument | None:
         return self._by_id.get(document_id)

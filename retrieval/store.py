@@ -131,14 +131,20 @@ class Store:
             raise
         await self._db.commit()
 
-    async def apply(self, upserts: Sequence[ParsedDocument], removals: Iterable[str]) -> None:
-        """Store new or changed documents and drop removed ones (call inside :meth:`transaction`)."""
+    async def apply(
+        self, upserts: Sequence[ParsedDocument], removals: Iterable[str], pipeline: str
+    ) -> None:
+        """Store new or changed documents and drop removed ones (call inside :meth:`transaction`).
+
+        ``pipeline`` names the segmentation and tokenization that produced the stored tokens.
+        """
         for path in removals:
             await self._db.execute("DELETE FROM documents WHERE path = ?", (path,))
         for document in upserts:
             await self._write(document)
-        await self._db.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('indexed_at', ?)", (str(time.time()),)
+        await self._db.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [("indexed_at", str(time.time())), ("pipeline", pipeline)],
         )
 
     async def _write(self, document: ParsedDocument) -> None:
@@ -197,6 +203,11 @@ class Store:
         ]
         documents.sort(key=lambda d: d.meta.id)
         return documents
+
+    async def pipeline(self) -> str | None:
+        async with self._db.execute("SELECT value FROM meta WHERE key='pipeline'") as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
 
     async def indexed_at(self) -> float | None:
         async with self._db.execute("SELECT value FROM meta WHERE key='indexed_at'") as cursor:

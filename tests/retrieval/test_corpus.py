@@ -53,7 +53,9 @@ def test_sentences_are_verbatim_slices(shipped_corpus: Path) -> None:
         document = load_document(document_id, path)
         assert document.sentences
         for sentence in document.sentences:
-            assert raw[sentence.start : sentence.end] == document.text[sentence.start : sentence.end]
+            assert (
+                raw[sentence.start : sentence.end] == document.text[sentence.start : sentence.end]
+            )
             assert sentence.tokens
 
 

@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from retrieval import engine as engine_module
 from retrieval.engine import Engine, safe_document_name
 from retrieval.errors import CorpusError, DocumentError
 from retrieval.index import Index
+from retrieval.models import ParsedDocument
 
 
 @pytest.fixture
@@ -21,7 +23,7 @@ async def test_open_builds_the_index_and_reports_sizes(engine: Engine) -> None:
     stats = engine.stats()
     assert stats.documents == 3
     assert stats.sentences == 7
-    assert stats.passages == 7
+    assert stats.passages == 5
     assert [d.id for d in engine.documents()] == ["bridges.md", "history/trams.txt", "pastry.txt"]
 
 
@@ -32,7 +34,8 @@ async def test_reindex_tokenizes_only_changed_files_and_drops_removed(
     assert unchanged.tokenized == () and unchanged.unchanged == 3
 
     (corpus_dir / "pastry.txt").write_text(
-        "Custard tarts\n\nPastel de nata was first sold at the Belém bakery in 1837.\n", encoding="utf-8"
+        "Custard tarts\n\nPastel de nata was first sold at the Belém bakery in 1837.\n",
+        encoding="utf-8",
     )
     (corpus_dir / "history" / "trams.txt").unlink()
     report = await engine.reindex()
@@ -44,6 +47,28 @@ async def test_reindex_tokenizes_only_changed_files_and_drops_removed(
     assert "1837" in (await engine.ask("When was pastel de nata first sold?")).quotes[0].text
     assert (await engine.ask("Which tram climbs through Alfama?")).abstained
     assert engine.stats().documents == 2
+
+
+async def test_new_pipeline_version_retokenizes_everything(
+    corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "pipeline.sqlite3"
+    await (await Engine.open(corpus_dir, database)).close()
+    parsed: list[str] = []
+    real_parse = engine_module.parse_bytes
+
+    def counting_parse(document_id: str, data: bytes) -> ParsedDocument:
+        parsed.append(document_id)
+        return real_parse(document_id, data)
+
+    monkeypatch.setattr(engine_module, "parse_bytes", counting_parse)
+    monkeypatch.setattr(engine_module, "PIPELINE_VERSION", "test-next")
+    engine = await Engine.open(corpus_dir, database)
+    try:
+        assert sorted(parsed) == ["bridges.md", "history/trams.txt", "pastry.txt"]
+        assert (await engine.reindex()).tokenized == ()
+    finally:
+        await engine.close()
 
 
 async def test_unusable_files_are_skipped_with_reasons(engine: Engine, corpus_dir: Path) -> None:
@@ -77,7 +102,9 @@ async def test_failed_reindex_keeps_previous_index_serving(
     engine: Engine, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     serving = engine.index
-    (corpus_dir / "new.txt").write_text("New doc\n\nZebras graze in Lisbon parks.\n", encoding="utf-8")
+    (corpus_dir / "new.txt").write_text(
+        "New doc\n\nZebras graze in Lisbon parks.\n", encoding="utf-8"
+    )
 
     def broken_index(*args: object, **kwargs: object) -> Index:
         raise MemoryError("simulated failure while building")
@@ -88,11 +115,18 @@ async def test_failed_reindex_keeps_previous_index_serving(
     assert engine.index is serving
     monkeypatch.undo()
     assert (await engine.reindex()).added == ("new.txt",)
-    assert "Tram 28" in (await engine.ask("Which tram climbs through the Alfama district?")).quotes[0].text
+    assert (
+        "Tram 28"
+        in (await engine.ask("Which tram climbs through the Alfama district?")).quotes[0].text
+    )
 
 
-async def test_questions_during_reindex_use_a_complete_index(engine: Engine, corpus_dir: Path) -> None:
-    (corpus_dir / "zebras.txt").write_text("Zebras\n\nZebras graze in Lisbon parks.\n", encoding="utf-8")
+async def test_questions_during_reindex_use_a_complete_index(
+    engine: Engine, corpus_dir: Path
+) -> None:
+    (corpus_dir / "zebras.txt").write_text(
+        "Zebras\n\nZebras graze in Lisbon parks.\n", encoding="utf-8"
+    )
     reload = asyncio.create_task(engine.reindex())
     answers = []
     while not reload.done():
@@ -108,7 +142,7 @@ async def test_missing_corpus_is_reported(tmp_path: Path) -> None:
 
 
 async def test_add_document_stores_safely_and_indexes(engine: Engine, corpus_dir: Path) -> None:
-    data = "Ferries\n\nFerries cross the Tagus to Cacilhas every twenty minutes.\n".encode()
+    data = b"Ferries\n\nFerries cross the Tagus to Cacilhas every twenty minutes.\n"
     report = await engine.add_document("../../etc/Ferries of Lisbon!.txt", data, max_bytes=1000)
     assert report.added == ("Ferries_of_Lisbon.txt",)
     assert (corpus_dir / "Ferries_of_Lisbon.txt").read_bytes() == data
@@ -133,13 +167,17 @@ async def test_add_document_refuses_bad_files_and_stores_nothing(
     assert sorted(p.name for p in corpus_dir.rglob("*")) == before
 
 
-async def test_context_returns_paragraph_or_none_when_stale(engine: Engine, corpus_dir: Path) -> None:
+async def test_context_returns_paragraph_or_none_when_stale(
+    engine: Engine, corpus_dir: Path
+) -> None:
     quote = (await engine.ask("When was the 25 de Abril Bridge inaugurated?")).quotes[0]
     context = await engine.context(quote.document.id, quote.start, quote.end, quote.text)
     assert context is not None
     assert context.text.startswith("The 25 de Abril Bridge")
     assert " ".join(context.text[context.quote_start : context.quote_end].split()) == quote.text
-    (corpus_dir / "bridges.md").write_text("Bridges\n\nCompletely different text now.\n", encoding="utf-8")
+    (corpus_dir / "bridges.md").write_text(
+        "Bridges\n\nCompletely different text now.\n", encoding="utf-8"
+    )
     await engine.reindex()
     assert await engine.context(quote.document.id, quote.start, quote.end, quote.text) is None
     assert await engine.context("gone.txt", 0, 5) is None

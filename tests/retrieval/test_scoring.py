@@ -37,7 +37,10 @@ def test_ranking_equals_rank_bm25_get_scores(parameters: BM25Parameters, questio
 def test_scores_of_units_without_query_terms_are_zero() -> None:
     tokens = [tokenize(s) for s in SENTENCES]
     scorer = RankBM25Scorer(tokens, BM25Parameters())
-    assert scorer.scores(tokenize("trams"), [0, 4]) == [0.0, pytest.approx(scorer.top(tokenize("trams"), 1)[0].score)]
+    assert scorer.scores(tokenize("trams"), [0, 4]) == [
+        0.0,
+        pytest.approx(scorer.top(tokenize("trams"), 1)[0].score),
+    ]
     assert scorer.document_frequency(tokenize("liberated")[0]) == 2
 
 

@@ -16,11 +16,25 @@ def split(text: str) -> list[str]:
             "Mr. Smith met Dr. Jones in the U.S. yesterday. They talked.",
             ["Mr. Smith met Dr. Jones in the U.S. yesterday.", "They talked."],
         ),
-        ("He lives at No. 5 Baker Street. It is nice.", ["He lives at No. 5 Baker Street.", "It is nice."]),
-        ("Bring tools, e.g. hammers and saws. Then start.", ["Bring tools, e.g. hammers and saws.", "Then start."]),
+        (
+            "He lives at No. 5 Baker Street. It is nice.",
+            ["He lives at No. 5 Baker Street.", "It is nice."],
+        ),
+        (
+            "Bring tools, e.g. hammers and saws. Then start.",
+            ["Bring tools, e.g. hammers and saws.", "Then start."],
+        ),
         (
             "“Is it over?” asked the analyst. Nobody knew.",
             ["“Is it over?” asked the analyst.", "Nobody knew."],
+        ),
+        (
+            "“Long live the Army! Karabakh is ours!” Ilham Aliyev said on Twitter. Then he left.",
+            [
+                "“Long live the Army!",
+                "Karabakh is ours!” Ilham Aliyev said on Twitter.",
+                "Then he left.",
+            ],
         ),
         (
             "Headline Without A Period\nThe war started in September. It ended in November.",
