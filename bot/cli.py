@@ -33,19 +33,31 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     # SUPPRESS: the options work before and after the sub-command without one hiding the other.
-    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
-    common.add_argument("--corpus", type=Path, help="corpus directory (env CORPUS_DIR, default ./corpus)")
-    common.add_argument("--db", type=Path, help="index database (env DATABASE_PATH, default ./data/qabot.sqlite3)")
+    common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument(
+        "--corpus", type=Path, help="corpus directory (env CORPUS_DIR, default ./corpus)"
+    )
+    common.add_argument(
+        "--db", type=Path, help="index database (env DATABASE_PATH, default ./data/qabot.sqlite3)"
+    )
 
     parser = _Parser(prog="qabot", description=__doc__, parents=[common])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    ask = commands.add_parser("ask", parents=[common], help="answer a question (or one per stdin line)")
-    ask.add_argument("question", nargs="?", help="the question; omit to read one per line from stdin")
+    ask = commands.add_parser(
+        "ask", parents=[common], help="answer a question (or one per stdin line)"
+    )
+    ask.add_argument(
+        "question", nargs="?", help="the question; omit to read one per line from stdin"
+    )
     ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
-    ask.add_argument("-n", "--limit", type=int, default=3, help="at most this many quotes (default 3)")
+    ask.add_argument(
+        "-n", "--limit", type=int, default=3, help="at most this many quotes (default 3)"
+    )
     commands.add_parser("chat", parents=[common], help="ask questions interactively")
     commands.add_parser("index", parents=[common], help="build or update the index")
-    evaluation = commands.add_parser("eval", parents=[common], help="score answers against gold strings")
+    evaluation = commands.add_parser(
+        "eval", parents=[common], help="score answers against gold strings"
+    )
     evaluation.add_argument("file", type=Path, help='JSON Lines of {"question", "answers": [...]}')
     commands.add_parser("run", parents=[common], help="start the Telegram bot (polling)")
     return parser
@@ -100,11 +112,13 @@ def _stdin_questions() -> list[str]:
 async def _chat(args: argparse.Namespace, corpus: Path, database: Path) -> int:
     engine = await Engine.open(corpus, database)
     stats = engine.stats()
-    print(f"{stats.documents} documents, {stats.sentences} sentences. Ask a question; Ctrl-D to quit.")
+    print(
+        f"{stats.documents} documents, {stats.sentences} sentences. Ask a question; Ctrl-D to quit."
+    )
     try:
         while True:
             try:
-                question = input("? ").strip()
+                question = (await asyncio.to_thread(input, "? ")).strip()
             except EOFError:
                 print()
                 return 0
@@ -139,7 +153,9 @@ async def _eval(args: argparse.Namespace, corpus: Path, database: Path) -> int:
         report = evaluate(questions, engine.ask_sync)
     finally:
         await engine.close()
-    print(f"questions: {len(questions)} ({report.answerable} answerable, {report.unanswerable} to refuse)")
+    print(
+        f"questions: {len(questions)} ({report.answerable} answerable, {report.unanswerable} to refuse)"
+    )
     print(f"P@1: {report.first_hits}/{report.answerable} = {report.precision_at_1:.3f}")
     print(f"hit@3: {report.top3_hits}/{report.answerable} = {report.hit_at_3:.3f}")
     print(
@@ -159,7 +175,9 @@ _COMMANDS = {"ask": _ask, "chat": _chat, "index": _index, "eval": _eval}
 
 def source_line(document: DocumentMeta) -> str:
     """Title; author, date and URL where known."""
-    return " · ".join(p for p in (document.title, document.author, document.date, document.url) if p)
+    return " · ".join(
+        p for p in (document.title, document.author, document.date, document.url) if p
+    )
 
 
 def format_answer(answer: Answer) -> str:
