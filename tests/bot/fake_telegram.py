@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 # Long polls are cut short so that stopping the bot never waits for a held request.
 MAX_POLL_SECONDS = 1.0
@@ -166,7 +166,8 @@ class FakeTelegram:
     # --- server side -------------------------------------------------------------------------
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
-        path = urlsplit(request.path).path
+        # httpx percent-encodes the ':' of the token in file URLs.
+        path = unquote(urlsplit(request.path).path)
         file_prefix = f"/file/bot{self.token}/"
         api_prefix = f"/bot{self.token}/"
         if path.startswith(file_prefix):
@@ -224,7 +225,9 @@ class FakeTelegram:
         if method == "getUpdates":
             return self._get_updates(params)
         if method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
-            return self._message(params)
+            message = self._message(params)
+            params["_result"] = message  # lets tests press the buttons of a sent message
+            return message
         if method == "getFile":
             file_id = params["file_id"]
             if file_id not in self.files:

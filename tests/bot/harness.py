@@ -154,18 +154,10 @@ class Harness:
         )
 
     @staticmethod
-    def as_message(sent: dict[str, Any], message_id: int) -> dict[str, Any]:
-        """A sent message as Telegram would echo it inside a callback query."""
-        body: dict[str, Any] = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": {"id": sent["chat_id"], "type": "private", "first_name": "Bob"},
-            "from": BOT_USER,
-            "text": "answer",
-        }
-        if "reply_markup" in sent:
-            body["reply_markup"] = sent["reply_markup"]
-        return body
+    def buttons(sent: dict[str, Any]) -> dict[str, str]:
+        """Button text → callback data of a sent message."""
+        rows = sent.get("reply_markup", {}).get("inline_keyboard", [])
+        return {b["text"]: b["callback_data"] for row in rows for b in row}
 
 
 StartBot = Callable[..., Awaitable[Harness]]

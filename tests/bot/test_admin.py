@@ -1,0 +1,164 @@
+"""Admin commands and uploads, refusals for everyone else, and the command menus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness import ADMIN, ADMIN_ID, GROUP, USER, Harness, StartBot
+from html_check import assert_telegram_html
+
+from bot.admin import NOT_ADMIN, NOT_ADMIN_UPLOAD
+
+PORTO = b"Porto bridges\n\nThe Dom Luis bridge crosses the Douro river between Porto and Gaia.\n"
+
+
+def corpus_files(bot: Harness) -> set[str]:
+    return {p.name for p in bot.config.corpus_dir.rglob("*") if p.is_file()}
+
+
+async def test_commands_are_registered_with_admin_scope(bot: Harness) -> None:
+    calls = bot.fake.requests_params("setMyCommands")
+    public = next(c for c in calls if "scope" not in c)
+    admin = next(c for c in calls if c.get("scope", {}).get("type") == "chat")
+    assert {c["command"] for c in public["commands"]} == {"start", "help", "sources", "ask"}
+    assert admin["scope"]["chat_id"] == ADMIN_ID
+    assert {"reload", "stats"} <= {c["command"] for c in admin["commands"]}
+
+
+async def test_reload_reports_an_added_file_and_serves_it(bot: Harness) -> None:
+    (bot.config.corpus_dir / "porto.txt").write_bytes(PORTO)
+    [report] = await bot.replies_to(bot.message("/reload", user=ADMIN))
+    text = report["text"]
+    assert "1 added, 0 changed, 0 removed, 2 unchanged, 0 skipped" in text
+    assert "porto.txt" in text and " s:" in text
+    assert_telegram_html(text)
+    [reply] = await bot.replies_to(bot.message("Which river does the Dom Luis bridge cross?"))
+    assert "the Douro <b>river</b>" in reply["text"] and "Porto bridges" in reply["text"]
+
+
+async def test_reload_works_in_a_group_for_an_admin(bot: Harness) -> None:
+    [report] = await bot.replies_to(bot.message("/reload@qa_test_bot", user=ADMIN, chat=GROUP))
+    assert "0 added" in report["text"] and "2 unchanged" in report["text"]
+
+
+async def test_failed_reload_keeps_the_old_index_and_says_why(bot: Harness) -> None:
+    corpus = bot.config.corpus_dir
+    corpus.rename(corpus.with_name("moved"))
+    [report] = await bot.replies_to(bot.message("/reload", user=ADMIN))
+    assert "Reload failed" in report["text"] and "corpus directory not found" in report["text"]
+    assert_telegram_html(report["text"])
+    [reply] = await bot.replies_to(bot.message("How is Mafra bread baked?"))
+    assert "<b>Mafra</b>" in reply["text"]
+
+
+async def test_stats_counts_questions_feedback_and_index(bot: Harness) -> None:
+    answered = bot.message("How is Mafra bread baked?")
+    [answer] = await bot.replies_to(answered)
+    await bot.replies_to(bot.message("What is the capital of France?"))
+    bot.press(bot.buttons(answer)["👎"], answer["_result"])
+    await bot.fake.wait_for("answerCallbackQuery")
+    [stats] = await bot.replies_to(bot.message("/stats", user=ADMIN))
+    text = stats["text"]
+    for expected in (
+        "Documents: 2",
+        "Sentences: ",
+        "Passages: ",
+        "Answered: 1 / 1",
+        "Refused: 1 / 1",
+        "👍 0   👎 1",
+        "Median answer latency: ",
+        "Index age: ",
+    ):
+        assert expected in text
+    assert_telegram_html(text)
+
+
+async def test_non_admins_are_refused_and_nothing_changes(bot: Harness) -> None:
+    built_at = bot.state.engine.stats().built_at
+    (bot.config.corpus_dir / "porto.txt").write_bytes(PORTO)
+    for command in ("/reload", "/stats"):
+        [reply] = await bot.replies_to(bot.message(command, user=USER))
+        assert reply["text"] == NOT_ADMIN
+    [reply] = await bot.replies_to(bot.message("/reload", user=USER, chat=GROUP))
+    assert reply["text"] == NOT_ADMIN
+    assert bot.state.engine.stats().built_at == built_at
+    assert bot.state.engine.stats().documents == 2
+
+
+async def test_admin_upload_is_stored_indexed_and_answerable(bot: Harness) -> None:
+    upload = bot.document("Porto Bridges!.txt", PORTO)
+    [reply] = await bot.replies_to(upload)
+    assert "Added Porto Bridges!.txt" in reply["text"] and "1 added" in reply["text"]
+    assert_telegram_html(reply["text"])
+    stored = bot.config.corpus_dir / "Porto_Bridges.txt"
+    assert stored.read_bytes() == PORTO
+    [answer] = await bot.replies_to(bot.message("Which river does the Dom Luis bridge cross?"))
+    assert "the Douro <b>river</b>" in answer["text"] and "Porto bridges" in answer["text"]
+
+
+async def test_markdown_upload_is_accepted(bot: Harness) -> None:
+    [reply] = await bot.replies_to(
+        bot.document("notes.md", b"# Notes\n\nTrams climb the hills of Lisbon.\n")
+    )
+    assert "1 added" in reply["text"]
+    assert "notes.md" in corpus_files(bot)
+
+
+async def refused_upload(bot: Harness, upload: dict[str, object]) -> str:
+    before = corpus_files(bot)
+    [reply] = await bot.replies_to(upload)
+    assert reply["text"].startswith("❌ Not added: ") and "Nothing was stored" in reply["text"]
+    assert_telegram_html(reply["text"])
+    assert corpus_files(bot) == before
+    assert bot.state.engine.stats().documents == 2
+    return str(reply["text"])
+
+
+async def test_upload_of_other_types_is_refused_before_download(bot: Harness) -> None:
+    text = await refused_upload(
+        bot, bot.document("report.pdf", b"%PDF-1.4", mime_type="application/pdf")
+    )
+    assert "only .txt and .md" in text
+    assert bot.fake.requests("getFile") == []
+
+
+async def test_too_big_upload_is_refused_before_download(start_bot: StartBot) -> None:
+    bot = await start_bot(MAX_UPLOAD_BYTES="1000")
+    text = await refused_upload(bot, bot.document("big.txt", PORTO, file_size=5000))
+    assert "limit" in text
+    assert bot.fake.requests("getFile") == []
+
+
+async def test_upload_bigger_than_announced_is_refused(start_bot: StartBot) -> None:
+    bot = await start_bot(MAX_UPLOAD_BYTES="50")
+    text = await refused_upload(bot, bot.document("liar.txt", PORTO, file_size=10))
+    assert "too big" in text
+
+
+async def test_invalid_utf8_upload_is_refused(bot: Harness) -> None:
+    text = await refused_upload(
+        bot, bot.document("latin1.txt", "Caf\u00e9 cr\u00e8me\n".encode("latin-1"))
+    )
+    assert "UTF-8" in text
+
+
+async def test_empty_upload_is_refused(bot: Harness) -> None:
+    text = await refused_upload(bot, bot.document("empty.txt", b"   \n"))
+    assert "empty" in text
+
+
+async def test_non_admin_upload_is_refused_without_download(bot: Harness) -> None:
+    before = corpus_files(bot)
+    [reply] = await bot.replies_to(bot.document("porto.txt", PORTO, user=USER))
+    assert reply["text"] == NOT_ADMIN_UPLOAD
+    assert corpus_files(bot) == before
+    assert bot.fake.requests("getFile") == []
+
+
+async def test_admin_commands_are_refused_when_no_admin_is_configured(
+    start_bot: StartBot, bot_corpus: Path
+) -> None:
+    bot = await start_bot(ADMIN_USER_IDS="")
+    [reply] = await bot.replies_to(bot.message("/reload", user=ADMIN))
+    assert reply["text"] == NOT_ADMIN
+    assert all("scope" not in c for c in bot.fake.requests_params("setMyCommands"))

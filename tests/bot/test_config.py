@@ -1,0 +1,162 @@
+"""Configuration from the environment, and ``run_bot``'s one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fake_telegram import FakeTelegram
+from harness import TOKEN
+
+from bot.app import run_bot
+from bot.config import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_UPLOAD_BYTES,
+    BotConfig,
+    ConfigError,
+    load_config,
+)
+
+ENV_NAMES = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_BASE_URL",
+    "TELEGRAM_BASE_FILE_URL",
+    "ADMIN_USER_IDS",
+    "CORPUS_DIR",
+    "DATABASE_PATH",
+    "MAX_UPLOAD_BYTES",
+    "QUESTIONS_PER_MINUTE",
+    "RESULTS_PER_ANSWER",
+    "LOG_LEVEL",
+)
+
+
+def test_defaults_with_only_a_token() -> None:
+    config = load_config({"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert config.token == TOKEN
+    assert config.admin_user_ids == frozenset()
+    assert config.base_url == DEFAULT_BASE_URL
+    assert config.corpus_dir == Path("corpus")
+    assert config.max_upload_bytes == DEFAULT_MAX_UPLOAD_BYTES
+    assert config.questions_per_minute == 20
+    assert config.results_per_answer == 3
+    assert TOKEN not in repr(config)
+
+
+def test_every_setting_is_read() -> None:
+    config = load_config(
+        {
+            "TELEGRAM_BOT_TOKEN": f"  {TOKEN}  ",
+            "TELEGRAM_BASE_URL": "http://127.0.0.1:8081/bot",
+            "TELEGRAM_BASE_FILE_URL": "http://127.0.0.1:8081/file/bot",
+            "ADMIN_USER_IDS": " 12, 34 ,,56",
+            "CORPUS_DIR": "/srv/docs",
+            "DATABASE_PATH": "/srv/db.sqlite3",
+            "MAX_UPLOAD_BYTES": "1_000",
+            "QUESTIONS_PER_MINUTE": "0",
+            "RESULTS_PER_ANSWER": "5",
+            "LOG_LEVEL": "debug",
+        },
+        corpus_dir=Path("/override"),
+    )
+    assert config == BotConfig(
+        token=TOKEN,
+        admin_user_ids=frozenset({12, 34, 56}),
+        base_url="http://127.0.0.1:8081/bot",
+        base_file_url="http://127.0.0.1:8081/file/bot",
+        corpus_dir=Path("/override"),
+        database_path=Path("/srv/db.sqlite3"),
+        max_upload_bytes=1000,
+        questions_per_minute=0,
+        results_per_answer=5,
+        log_level="DEBUG",
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": "  "}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": "123456:short"}, "TELEGRAM_BOT_TOKEN is malformed"),
+        ({"TELEGRAM_BOT_TOKEN": f"'{TOKEN}'"}, "TELEGRAM_BOT_TOKEN is malformed"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "ADMIN_USER_IDS": "12,abc"}, "ADMIN_USER_IDS"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "ADMIN_USER_IDS": "@alice"}, "ADMIN_USER_IDS"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "ADMIN_USER_IDS": "-5"}, "ADMIN_USER_IDS"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "ADMIN_USER_IDS": "1.5"}, "ADMIN_USER_IDS"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": "ftp://x"}, "TELEGRAM_BASE_URL"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "QUESTIONS_PER_MINUTE": "many"}, "QUESTIONS_PER_MINUTE"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "MAX_UPLOAD_BYTES": "0"}, "MAX_UPLOAD_BYTES"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "MAX_UPLOAD_BYTES": "30000000"}, "MAX_UPLOAD_BYTES"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "RESULTS_PER_ANSWER": "11"}, "RESULTS_PER_ANSWER"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+    ],
+)
+def test_bad_settings_give_one_line_naming_the_variable(env: dict[str, str], names: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(env)
+    message = str(error.value)
+    assert names in message
+    assert "\n" not in message
+    assert "short" not in message and TOKEN not in message  # never echo a token
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No bot settings in the environment, and a working directory without a .env file.
+
+    Each variable is set then deleted so that monkeypatch also removes whatever
+    ``load_dotenv`` puts there during the test.
+    """
+    for name in ENV_NAMES:
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+def test_run_bot_without_token_exits_2_with_one_line(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_bot() == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "TELEGRAM_BOT_TOKEN is not set" in err and "Traceback" not in err
+
+
+def test_run_bot_reads_dotenv_and_reports_bad_admin_ids(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".env").write_text(
+        f"TELEGRAM_BOT_TOKEN={TOKEN}\nADMIN_USER_IDS=12,bob\n", encoding="utf-8"
+    )
+    assert run_bot(corpus_dir=tmp_path) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ADMIN_USER_IDS" in err and "'bob'" in err
+
+
+def test_run_bot_with_missing_corpus_exits_2(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    assert run_bot(corpus_dir=tmp_path / "nope") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "corpus directory" in err
+
+
+def test_run_bot_with_a_token_telegram_rejects_exits_2(
+    clean_env: pytest.MonkeyPatch,
+    fake_telegram: FakeTelegram,
+    bot_corpus: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake_telegram.fail("getMe", 401, "Unauthorized")
+    clean_env.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    clean_env.setenv("TELEGRAM_BASE_URL", fake_telegram.base_url)
+    clean_env.setenv("TELEGRAM_BASE_FILE_URL", fake_telegram.base_file_url)
+    assert run_bot(corpus_dir=bot_corpus, db_path=tmp_path / "db.sqlite3") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "rejected TELEGRAM_BOT_TOKEN" in err
+    assert TOKEN not in err
+    assert [c.method for c in fake_telegram.requests()] == ["getMe"]

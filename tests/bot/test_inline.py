@@ -1,0 +1,37 @@
+"""Inline mode: ``@bot question`` offers quotes as articles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness import Harness
+from html_check import assert_telegram_html
+
+
+async def inline_answer(bot: Harness, query: str) -> dict[str, Any]:
+    query_id = bot.inline(query)
+    [answered] = await bot.fake.wait_for(
+        "answerInlineQuery", lambda p: p["inline_query_id"] == query_id
+    )
+    return answered
+
+
+async def test_inline_query_offers_up_to_five_quotes_with_sources(bot: Harness) -> None:
+    answered = await inline_answer(bot, "lighthouse")
+    results = answered["results"]
+    assert 1 < len(results) <= 5
+    assert len({r["id"] for r in results}) == len(results)
+    for result in results:
+        assert result["type"] == "article"
+        assert result["title"].startswith("Lighthouses & <Keepers> · Maria Lopes")
+        assert "lighthouse" in result["description"].lower()
+        content = result["input_message_content"]
+        assert content["parse_mode"] == "HTML"
+        assert "<blockquote>" in content["message_text"]
+        assert "Lighthouses &amp; &lt;Keepers&gt;" in content["message_text"]
+        assert_telegram_html(content["message_text"])
+
+
+async def test_inline_off_topic_or_too_short_gives_no_results(bot: Harness) -> None:
+    assert (await inline_answer(bot, "What is the capital of France?"))["results"] == []
+    assert (await inline_answer(bot, "li"))["results"] == []

@@ -1,0 +1,237 @@
+"""Rendering answers as Telegram HTML: escaping, highlighting, sources, 4096 splitting."""
+
+from __future__ import annotations
+
+import html
+import random
+import re
+
+import pytest
+from html_check import TelegramHTMLError, assert_telegram_html
+
+from bot.render import (
+    MAX_ENTITIES,
+    MAX_HIGHLIGHTS_PER_QUOTE,
+    MAX_MESSAGE_CHARS,
+    UsageStats,
+    count_entities,
+    highlight,
+    render_answer,
+    render_context,
+    render_help,
+    render_inline_message,
+    render_quote,
+    render_reindex_report,
+    render_source,
+    render_sources,
+    render_start,
+    render_stats,
+)
+from retrieval.models import (
+    Answer,
+    Context,
+    DocumentMeta,
+    IndexStats,
+    Quote,
+    ReindexReport,
+    SkippedFile,
+)
+
+DOC = DocumentMeta(
+    id="a.md",
+    title="Tom & Jerry <live>",
+    author="A. Writer",
+    date="2021-01-02",
+    url="https://example.org/x?a=1&b=2",
+)
+STATS = IndexStats(documents=2, passages=10, sentences=20, built_at=1_000.0)
+
+
+def quote(text: str, terms: tuple[str, ...] = (), document: DocumentMeta = DOC) -> Quote:
+    return Quote(text=text, score=1.0, document=document, start=0, end=len(text), terms=terms)
+
+
+def answer(*quotes: Quote, abstained: bool = False) -> Answer:
+    return Answer("q?", abstained, tuple(quotes), 1.0, False)
+
+
+def visible(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def test_validator_rejects_what_telegram_rejects() -> None:
+    for bad in [
+        "<b>x",
+        "x</b>",
+        "<b><i>x</b></i>",
+        "a < b",
+        "a & b",
+        "<p>x</p>",
+        "&nbsp;",
+        "<br/>",
+    ]:
+        with pytest.raises(TelegramHTMLError):
+            assert_telegram_html(bad)
+    assert_telegram_html(
+        '<blockquote expandable><b>x</b> &lt;&amp;&gt; <a href="u">y</a></blockquote>'
+    )
+
+
+def test_highlight_escapes_and_bolds_whole_words_case_insensitively() -> None:
+    out = highlight("Bread & <bread>, breadcrumbs: BREAD.", ("bread",))
+    assert out == "<b>Bread</b> &amp; &lt;<b>bread</b>&gt;, breadcrumbs: <b>BREAD</b>."
+    # Terms are literal text, not patterns.
+    assert highlight("a+b aab", ("a+b",)) == "<b>a+b</b> aab"
+    assert highlight("x < y", ()) == "x &lt; y"
+
+
+def test_source_links_title_and_lists_author_and_date() -> None:
+    assert render_source(DOC) == (
+        '<a href="https://example.org/x?a=1&amp;b=2">Tom &amp; Jerry &lt;live&gt;</a>'
+        " · A. Writer · 2021-01-02"
+    )
+    plain = DocumentMeta(id="b.txt", title="Plain")
+    assert render_source(plain) == "<i>Plain</i>"
+    # Only http(s) links: anything else would be rejected by Telegram or be unsafe.
+    sneaky = DocumentMeta(id="c.txt", title="T", url='javascript:alert("x")')
+    assert "href" not in render_source(sneaky)
+
+
+def test_answer_is_quote_in_blockquote_then_numbered_source() -> None:
+    [message] = render_answer(answer(quote("Bread is baked daily.", ("Bread", "baked"))))
+    assert message.startswith(
+        "<blockquote><b>Bread</b> is <b>baked</b> daily.</blockquote>\n<b>1.</b> "
+    )
+    assert_telegram_html(message)
+
+
+def test_abstention_renders_friendly_refusal_with_hints() -> None:
+    [message] = render_answer(answer(abstained=True))
+    assert "couldn't find" in message and "/sources" in message and "/help" in message
+    assert_telegram_html(message)
+
+
+def test_long_answer_splits_at_quote_boundaries() -> None:
+    quotes = [quote(f"Quote {n} " + "word & more " * 120, ("word",)) for n in range(12)]
+    chunks = render_answer(answer(*quotes))
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert len(chunk) <= MAX_MESSAGE_CHARS
+        assert count_entities(chunk) <= MAX_ENTITIES
+        assert_telegram_html(chunk)
+        # Whole quotes only: every blockquote is followed by its source line.
+        assert chunk.count("<blockquote>") == chunk.count("Tom &amp; Jerry")
+    numbers = [int(n) for c in chunks for n in re.findall(r"<b>(\d+)\.</b>", c)]
+    assert numbers == list(range(1, 13))
+
+
+def test_quote_longer_than_a_message_is_cut_between_words_outside_tags() -> None:
+    rng = random.Random(7)
+    words = ["alpha", "<beta>", "&gamma", "delta", '"eps"', "zeta"]
+    text = " ".join(rng.choice(words) for _ in range(3000))
+    blocks = render_quote(quote(text, ("alpha", "delta")), 1)
+    assert len(blocks) > 1
+    for block in blocks:
+        assert len(block) <= MAX_MESSAGE_CHARS
+        assert_telegram_html(block)
+    shown = " ".join(visible(b.split("</blockquote>")[0]) for b in blocks)
+    assert shown.split() == text.split()
+    chunks = render_answer(answer(quote(text, ("alpha",))))
+    assert all(len(c) <= MAX_MESSAGE_CHARS for c in chunks)
+
+
+def test_a_single_huge_word_is_still_split_safely() -> None:
+    blocks = render_quote(quote("&" * 9000), 1)
+    for block in blocks:
+        assert len(block) <= MAX_MESSAGE_CHARS
+        assert_telegram_html(block)
+    assert sum(visible(b.split("</blockquote>")[0]).count("&") for b in blocks) == 9000
+
+
+def test_highlights_are_capped_to_respect_the_entity_limit() -> None:
+    text = " ".join(["lamp"] * 300)
+    [block] = render_quote(quote(text, ("lamp",)))
+    assert block.count("<b>") <= MAX_HIGHLIGHTS_PER_QUOTE + 1
+    chunks = render_answer(answer(*[quote(text, ("lamp",)) for _ in range(5)]))
+    assert all(count_entities(c) <= MAX_ENTITIES for c in chunks)
+
+
+def test_random_text_always_gives_valid_html() -> None:
+    rng = random.Random(1)
+    alphabet = "ab <>&\"'/;=x\n\t–😀"
+    for _ in range(200):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 80)))
+        terms = tuple({text[i : i + 2] for i in range(0, len(text), 7)})
+        title = "".join(rng.choice(alphabet) for _ in range(10))
+        document = DocumentMeta(id="r", title=title, author=title, url=f"https://x.org/{title}")
+        for chunk in render_answer(answer(quote(text, terms, document))):
+            assert_telegram_html(chunk)
+        assert_telegram_html(render_inline_message(quote(text, terms, document)))
+
+
+def test_context_underlines_the_quote_within_its_paragraph() -> None:
+    paragraph = "Before <it>. The quote & more. After it."
+    start = paragraph.index("The quote")
+    ctx = Context(DOC, paragraph, start, start + len("The quote & more."))
+    message = render_context(ctx)
+    assert "<u>The quote &amp; more.</u>" in message
+    assert "Before &lt;it&gt;." in message and "After it." in message
+    assert_telegram_html(message)
+
+
+def test_context_of_a_huge_paragraph_is_trimmed_around_the_quote() -> None:
+    paragraph = ("x & y " * 2000) + "THE QUOTE" + (" y < z" * 2000)
+    start = paragraph.index("THE QUOTE")
+    message = render_context(Context(DOC, paragraph, start, start + 9))
+    assert len(message) <= MAX_MESSAGE_CHARS
+    assert "<u>THE QUOTE</u>" in message and "…" in message
+    assert_telegram_html(message)
+
+
+def test_inline_message_of_a_huge_quote_fits_one_message() -> None:
+    message = render_inline_message(quote("word " * 3000, ("word",)))
+    assert len(message) <= MAX_MESSAGE_CHARS
+    assert_telegram_html(message)
+
+
+def test_command_texts_are_valid_html() -> None:
+    start = render_start(STATS, ["What about <Lisbon> & Porto?"], is_admin=True)
+    assert "What about &lt;Lisbon&gt; &amp; Porto?" in start and "/reload" in start
+    assert "/reload" not in render_start(STATS, [], is_admin=False)
+    assert "/stats" in render_help(is_admin=True, bot_username="qa_bot")
+    assert "/stats" not in render_help(is_admin=False, bot_username=None)
+    many = [DocumentMeta(id=f"d{n}", title=f"Document {n} " + "t" * 80) for n in range(200)]
+    sources = render_sources(many)
+    assert len(sources) > 1
+    for text in [start, render_help(is_admin=True, bot_username="a_b"), *sources]:
+        assert len(text) <= MAX_MESSAGE_CHARS
+        assert_telegram_html(text)
+
+
+def test_reindex_report_and_stats() -> None:
+    report = ReindexReport(
+        added=("new <1>.md",),
+        changed=(),
+        removed=("gone.txt",),
+        unchanged=3,
+        skipped=(SkippedFile("bad&.txt", "not valid UTF-8"),),
+        seconds=0.25,
+        stats=STATS,
+    )
+    text = render_reindex_report(report)
+    assert "1 added, 0 changed, 1 removed, 3 unchanged, 1 skipped" in text
+    assert "new &lt;1&gt;.md" in text and "bad&amp;.txt" in text and "0.2 s" in text
+    assert_telegram_html(text)
+    usage = UsageStats(5, 2, 1, 0, 3, 1, 12.4)
+    stats = render_stats(STATS, usage, now=1_000.0 + 7200)
+    for expected in [
+        "Documents: 2",
+        "Answered: 5 / 1",
+        "Refused: 2 / 0",
+        "12 ms",
+        "👍 3",
+        "👎 1",
+        "2.0 h",
+    ]:
+        assert expected in stats
+    assert_telegram_html(stats)
