@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from fake_telegram import BOT_USER, FakeTelegram
+from fake_telegram import FakeTelegram
 
 from bot.app import BotApplication
 from bot.config import BotConfig
