@@ -93,6 +93,10 @@ def _register_handlers(application: BotApplication, config: BotConfig) -> None:
             MessageHandler(private & new_text, questions.private_message),
             MessageHandler(groups & new_text, questions.group_message),
             MessageHandler(private & filters.COMMAND, commands.unknown_command),
+            MessageHandler(
+                private & filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
+                commands.not_text,
+            ),
             CallbackQueryHandler(buttons.on_button),
             InlineQueryHandler(questions.inline_query),
         ]

@@ -84,3 +84,11 @@ async def unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is not None:
         await message.reply_text("I don't know that command. See /help.")
+
+
+async def not_text(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(
+            "I can only read questions typed as text. (Admins can also send .txt or .md files.)"
+        )

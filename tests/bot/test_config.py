@@ -160,3 +160,20 @@ def test_run_bot_with_a_token_telegram_rejects_exits_2(
     assert err.count("\n") == 1 and "rejected TELEGRAM_BOT_TOKEN" in err
     assert TOKEN not in err
     assert [c.method for c in fake_telegram.requests()] == ["getMe"]
+
+
+def test_env_example_documents_exactly_the_settings_read() -> None:
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    names = {
+        line.split("=", 1)[0].strip()
+        for line in example.read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    assert names == set(ENV_NAMES)
+    values = dict(
+        line.split("=", 1)
+        for line in example.read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    values["TELEGRAM_BOT_TOKEN"] = TOKEN
+    assert load_config(values) == BotConfig(token=TOKEN)  # the example shows the defaults

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -179,3 +180,31 @@ async def test_failure_is_logged_with_context_and_user_sees_no_traceback(
     again = bot.message("How is Mafra bread baked?")
     [reply] = await bot.replies_to(again)
     assert "<b>Mafra</b>" in reply["text"]
+
+
+async def test_answer_longer_than_a_message_is_split_with_buttons_on_the_last_part(
+    start_bot: StartBot, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "long"
+    corpus.mkdir()
+    clause = "the zebra herd & its <foals> crossed the dry river bed at dawn, "
+    paragraphs = [f"Paragraph {n}: " + clause * 40 + "and then rested." for n in range(3)]
+    (corpus / "zebras.txt").write_text(
+        "Zebras\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8"
+    )
+    bot = await start_bot(corpus=corpus)
+    question = bot.message("Where did the zebra herd cross?")
+    # The keyboard rides on the last part, and parts are sent in order.
+    await bot.fake.wait_for("sendMessage", lambda p: "reply_markup" in p)
+    sent = bot.fake.requests_params("sendMessage")
+    assert len(sent) >= 2
+    assert sent[0]["reply_parameters"]["message_id"] == question["message_id"]
+    assert all("reply_parameters" not in p for p in sent[1:])
+    assert all("reply_markup" not in p for p in sent[:-1])
+    for part in sent:
+        assert len(part["text"]) <= 4096
+        assert_telegram_html(part["text"])
+    shown = "".join(part["text"] for part in sent)
+    # All three long quotes made it, whole and numbered.
+    assert shown.count("zebra") == 3 * 40
+    assert all(f"<b>{n}.</b>" in shown for n in (1, 2, 3))
