@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from retrieval.answer import AnswerSettings, rank_sentences
+from retrieval.answer import AnswerSettings, answer, rank_sentences
 from retrieval.index import Index, IndexSettings
 from retrieval.models import DocumentMeta, Span
 from retrieval.scoring import BM25Parameters
@@ -102,11 +102,49 @@ def qabot(index: Index, settings: AnswerSettings) -> Ranker:
     return rank
 
 
+def answer_level(
+    index: Index, questions: Sequence[dict[str, object]], settings: AnswerSettings
+) -> str:
+    """What a user sees: how often the bot abstains (every question here is answerable) and
+    how often its first quote holds a gold sentence."""
+    sids_by_document: dict[str, list[tuple[int, int]]] = {}
+    for number, s in enumerate(index.sentences):
+        sids_by_document.setdefault(index.documents[s.document].meta.id, []).append(
+            (s.start, number)
+        )
+    abstained = first_hits = 0
+    started = time.perf_counter()
+    for q in questions:
+        result = answer(index, str(q["question"]), settings=settings)
+        if result.abstained:
+            abstained += 1
+            continue
+        first = result.quotes[0]
+        quoted = {
+            sid
+            for start, sid in sids_by_document[first.document.id]
+            if first.start <= start < first.end
+        }
+        first_hits += bool(quoted & set(q["gold_sids"]))  # type: ignore[call-overload]
+    n = len(questions)
+    return (
+        f"qabot answers (min_coverage={settings.min_coverage}): abstained on {abstained / n:.3f} of these answerable "
+        f"questions; first quote holds a gold sentence for {first_hits / n:.3f}; "
+        f"{(time.perf_counter() - started) * 1000 / n:.2f} ms/question"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/bench/reqa_squad_dev"))
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
     parser.add_argument("--sweep", action="store_true", help="also try other passage settings")
+    parser.add_argument(
+        "--min-coverage",
+        type=float,
+        default=AnswerSettings().min_coverage,
+        help="abstention threshold for the answer-level numbers",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -143,6 +181,14 @@ def main() -> None:
         indexes[index_settings] = index
         rows.append((name, metrics(questions, qabot(index, answer_settings))))
         print_row(name, rows[-1][1], rows[0][1], flush=True)
+    print()
+    print(
+        answer_level(
+            indexes[default_index],
+            questions,
+            replace(default_answer, min_coverage=args.min_coverage),
+        )
+    )
     print()
     print_row(rows[0][0], rows[0][1], rows[0][1])
     for name, values in rows[1:]:
