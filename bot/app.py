@@ -27,7 +27,7 @@ from telegram.ext import (
 from bot import admin, buttons, commands, questions
 from bot.config import BotConfig, ConfigError, load_config
 from bot.errors import install_token_redaction, on_error, redact
-from bot.ratelimit import QuestionLimiter
+from bot.ratelimit import INLINE_QUERIES_PER_QUESTION, QuestionLimiter
 from bot.state import STATE_KEY, BotState
 from bot.storage import Storage, StorageError
 from retrieval.engine import Engine
@@ -114,8 +114,10 @@ async def _post_init(application: BotApplication) -> None:
         await engine.close()
         raise
     limiter = QuestionLimiter(config.questions_per_minute)
-    limiter.initialize()
-    application.bot_data[STATE_KEY] = BotState(config, engine, storage, limiter)
+    inline_limiter = QuestionLimiter(config.questions_per_minute * INLINE_QUERIES_PER_QUESTION)
+    for each in (limiter, inline_limiter):
+        each.initialize()
+    application.bot_data[STATE_KEY] = BotState(config, engine, storage, limiter, inline_limiter)
     await commands.register_commands(application.bot, config.admin_user_ids)
     stats = engine.stats()
     logger.info(
@@ -130,6 +132,7 @@ async def _post_shutdown(application: BotApplication) -> None:
     state = application.bot_data.pop(STATE_KEY, None)
     if isinstance(state, BotState):
         state.limiter.shutdown()
+        state.inline_limiter.shutdown()
         try:
             await state.storage.shutdown()
         finally:

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from telegram import CallbackQuery, Message, ReplyParameters, Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackContext
 
 from bot.answering import ButtonData, decode_button, send_answer, without_more
@@ -20,7 +21,9 @@ logger = logging.getLogger(__name__)
 Context = CallbackContext[Any, Any, Any, Any]
 
 STALE = "This button has expired — please ask your question again."
-RELOADED = "The documents were reloaded since this answer — please ask again."
+RELOADED = (
+    "This answer came from an earlier index (reloaded or restarted since) — please ask again."
+)
 DOCUMENT_CHANGED = "That document has changed since — please ask again for fresh quotes."
 NO_MORE = "That's all I found."
 THANKS = {1: "Thanks for the 👍!", -1: "Thanks — noted 👎. Try rephrasing, or see /sources."}
@@ -101,7 +104,10 @@ async def _more(
     await query.answer()
     if message.reply_markup is not None:
         # One "More" per page: the next page carries its own.
-        await message.edit_reply_markup(without_more(message.reply_markup))
+        try:
+            await message.edit_reply_markup(without_more(message.reply_markup))
+        except BadRequest as exc:  # e.g. a double tap already removed it
+            logger.debug("More button not removed: %s", exc)
     await send_answer(
         context.bot,
         state,

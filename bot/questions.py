@@ -157,7 +157,7 @@ async def inline_query(update: Update, context: Context) -> None:
         return
     state = get_state(context)
     question = normalize_question(query.query)[:MAX_QUESTION_CHARS]
-    if len(question) < MIN_INLINE_CHARS or state.limiter.check(query.from_user.id):
+    if len(question) < MIN_INLINE_CHARS or state.inline_limiter.check(query.from_user.id):
         await query.answer([], cache_time=0, is_personal=True)
         return
     try:

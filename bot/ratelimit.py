@@ -7,6 +7,8 @@ from collections import deque
 from collections.abc import Callable
 
 WINDOW_SECONDS = 60.0
+# Clients send an inline query every few keystrokes, so one inline question costs several.
+INLINE_QUERIES_PER_QUESTION = 5
 
 
 class QuestionLimiter:

@@ -22,6 +22,7 @@ class BotState:
     engine: Engine
     storage: Storage
     limiter: QuestionLimiter
+    inline_limiter: QuestionLimiter
     # Reload and upload both rebuild the index; one at a time keeps their reports accurate.
     index_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

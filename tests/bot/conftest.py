@@ -53,16 +53,19 @@ async def start_bot(
             app = build_application(config)
             assert app.post_init is not None and app.post_shutdown is not None
             assert app.updater is not None
+            # Per bot, so that a test can stop one and start another on the same database.
             # Teardown runs in reverse: updater.stop, stop, shutdown, post_shutdown.
-            stack.push_async_callback(app.post_shutdown, app)
+            own = AsyncExitStack()
+            await stack.enter_async_context(own)
+            own.push_async_callback(app.post_shutdown, app)
             await app.initialize()
-            stack.push_async_callback(app.shutdown)
+            own.push_async_callback(app.shutdown)
             await app.post_init(app)
             await app.updater.start_polling(poll_interval=0, timeout=1)
             await app.start()
-            stack.push_async_callback(app.stop)
-            stack.push_async_callback(app.updater.stop)
-            return Harness(fake_telegram, app, config)
+            own.push_async_callback(app.stop)
+            own.push_async_callback(app.updater.stop)
+            return Harness(fake_telegram, app, config, own.aclose)
 
         yield start
 

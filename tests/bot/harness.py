@@ -53,6 +53,8 @@ class Harness:
     fake: FakeTelegram
     app: BotApplication
     config: BotConfig
+    stop: Callable[[], Awaitable[None]]
+    """Stop the bot the way ``run_polling`` does on SIGINT."""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     @property

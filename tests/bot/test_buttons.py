@@ -141,3 +141,19 @@ async def test_buttons_after_a_reload_that_changed_the_document(
     query_id = paged.press(paged.buttons(answer)["👍"], answer)
     assert "Thanks" in (await callback_answer(paged, query_id))["text"]
     assert len(paged.fake.requests("sendMessage")) == 2  # the answer and the reload report
+
+
+async def test_buttons_after_a_restart(start_bot: StartBot) -> None:
+    first = await start_bot(RESULTS_PER_ANSWER="2")
+    answer = await ask(first, "lighthouse")
+    await first.stop()
+
+    second = await start_bot(RESULTS_PER_ANSWER="2")
+    query_id = second.press(second.buttons(answer)["More ▸"], answer)
+    assert (await callback_answer(second, query_id))["text"] == RELOADED
+    # The document did not change, so its context is still right.
+    second.press(second.buttons(answer)["📄 Context 2"], answer)
+    [context] = await second.replies_to(answer)
+    assert "<u>" in context["text"]
+    query_id = second.press(second.buttons(answer)["👎"], answer)
+    assert "noted" in (await callback_answer(second, query_id))["text"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from harness import Harness
+from harness import USER_ID, Harness, StartBot
 from html_check import assert_telegram_html
+
+from bot.ratelimit import INLINE_QUERIES_PER_QUESTION
 
 
 async def inline_answer(bot: Harness, query: str) -> dict[str, Any]:
@@ -35,3 +38,24 @@ async def test_inline_query_offers_up_to_five_quotes_with_sources(bot: Harness) 
 async def test_inline_off_topic_or_too_short_gives_no_results(bot: Harness) -> None:
     assert (await inline_answer(bot, "What is the capital of France?"))["results"] == []
     assert (await inline_answer(bot, "li"))["results"] == []
+
+
+async def test_inline_queries_are_logged(bot: Harness) -> None:
+    await inline_answer(bot, "How is Mafra bread baked?")
+    with sqlite3.connect(bot.config.database_path) as db:
+        rows = db.execute(
+            "SELECT user_id, chat_id, chat_type, question, abstained FROM bot_questions"
+        ).fetchall()
+    assert rows == [(USER_ID, None, "inline", "How is Mafra bread baked?", 0)]
+
+
+async def test_inline_queries_have_their_own_larger_limit(start_bot: StartBot) -> None:
+    bot = await start_bot(QUESTIONS_PER_MINUTE="1")
+    answered = [
+        await inline_answer(bot, "lighthouse") for _ in range(INLINE_QUERIES_PER_QUESTION + 1)
+    ]
+    assert all(a["results"] for a in answered[:-1])
+    assert answered[-1]["results"] == []
+    # Private questions are counted separately.
+    [reply] = await bot.replies_to(bot.message("How is Mafra bread baked?"))
+    assert "<b>Mafra</b>" in reply["text"]
