@@ -220,16 +220,22 @@ class Engine:
         return None
 
     async def example_questions(self, n: int = 3) -> list[str]:
-        """Questions about the corpus's most frequent names that the engine can answer."""
-        index = self.index
-        counts: Counter[str] = Counter()
-        for document in index.documents:
-            counts.update(_NAMES.findall(document.text))
+        """Questions about the corpus's most quoted speakers and frequent names that it answers."""
+        speakers: Counter[str] = Counter()
+        names: Counter[str] = Counter()
+        for document in self.index.documents:
+            speakers.update(m["before"] or m["after"] for m in _SPEAKER.finditer(document.text))
+            names.update(_NAMES.findall(document.text))
+        candidates = [(name, f"What did {name} say?") for name, _ in speakers.most_common(n)]
+        candidates += [(name, f"What about {name}?") for name, _ in names.most_common(40)]
+        chosen: list[str] = []
         questions: list[str] = []
-        for name, _ in counts.most_common(40):
-            question = f"What about {name}?"
-            found = await self.ask(question, limit=1)
-            if not found.abstained and question not in questions:
+        for name, question in candidates:
+            # "President Ilham Aliyev" and "Ilham Aliyev" are one example, not two.
+            if any(name in other or other in name for other in chosen):
+                continue
+            if not (await self.ask(question, limit=1)).abstained:
+                chosen.append(name)
                 questions.append(question)
             if len(questions) == n:
                 break
@@ -237,7 +243,12 @@ class Engine:
 
 
 # Runs of capitalised words not at a sentence start: names of people, places, organisations.
-_NAMES = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}")
+_NAMES = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+(?: [A-Z][a-z]+){1,2}")
+_SPEECH = r"(?:said|says|added|tweeted|wrote|told|stated|declared)"
+_SPEAKER = re.compile(
+    rf"(?P<before>[A-Z][a-z]+(?: [A-Z][a-z]+){{1,2}}) {_SPEECH}\b"
+    rf"|\b{_SPEECH} (?P<after>[A-Z][a-z]+(?: [A-Z][a-z]+){{1,2}})"
+)
 
 
 def safe_document_name(filename: str) -> str:
