@@ -9,7 +9,10 @@ from harness import ADMIN, GROUP, Harness, StartBot
 from html_check import assert_telegram_html
 
 
-async def test_start_says_what_the_bot_knows_with_three_answerable_examples(bot: Harness) -> None:
+async def test_start_says_what_the_bot_knows_with_three_answerable_examples(
+    start_bot: StartBot, shipped_corpus: Path
+) -> None:
+    bot = await start_bot(corpus=shipped_corpus)
     [reply] = await bot.replies_to(bot.message("/start"))
     text = reply["text"]
     assert_telegram_html(text)
