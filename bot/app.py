@@ -42,6 +42,9 @@ CONCURRENT_UPDATES = 16
 # Retries after Telegram's "Too Many Requests" (the limiter's default is none).
 RATE_LIMIT_RETRIES = 3
 
+# Explicit, because Telegram otherwise keeps whatever an earlier deployment asked for.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -154,7 +157,7 @@ def run_bot(corpus_dir: Path | None = None, db_path: Path | None = None) -> int:
     )
     application = build_application(config)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
     except InvalidToken:
         return _fail("Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped?)", 2)
     except (QabotError, StorageError, TelegramError, OSError) as exc:

@@ -110,7 +110,7 @@ async def answer_question(update: Update, context: Context, raw_question: str) -
     question_id = await state.storage.log_question(
         user_id=user.id if user else None,
         chat_id=chat.id,
-        chat_type=chat.type,
+        chat_type=str(chat.type),
         question=question,
         abstained=answer.abstained,
         quotes=quote_refs(answer),

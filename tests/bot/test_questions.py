@@ -11,8 +11,10 @@ import pytest
 from fake_telegram import BOT_USER
 from harness import GROUP, USER, USER_ID, Harness, StartBot
 from html_check import assert_telegram_html
+from telegram import Message
 
 from bot.errors import FRIENDLY_ERROR
+from bot.questions import addressed_text
 
 
 async def test_private_question_is_answered_with_quote_and_source(bot: Harness) -> None:
@@ -208,3 +210,38 @@ async def test_answer_longer_than_a_message_is_split_with_buttons_on_the_last_pa
     # All three long quotes made it, whole and numbered.
     assert shown.count("zebra") == 3 * 40
     assert all(f"<b>{n}.</b>" in shown for n in (1, 2, 3))
+
+
+def group_message(text: str, entities: list[dict[str, Any]], **extra: Any) -> Message:
+    body = {"message_id": 1, "date": 0, "chat": GROUP, "from": USER, "text": text}
+    message = Message.de_json({**body, "entities": entities, **extra}, None)
+    assert message is not None
+    return message
+
+
+def test_addressed_text_strips_the_mention_of_this_bot_only() -> None:
+    mention = [{"type": "mention", "offset": 4, "length": 12}]
+    assert addressed_text(group_message("Hey @QA_Test_Bot why?", mention), 4242, "qa_test_bot") == (
+        "Hey   why?"
+    )
+    assert (
+        addressed_text(group_message("Hey @qa_other_bo why?", mention), 4242, "qa_test_bot") is None
+    )
+    text_mention = [{"type": "text_mention", "offset": 0, "length": 3, "user": BOT_USER}]
+    assert addressed_text(group_message("Bot why?", text_mention), 4242, "qa_test_bot") == "  why?"
+
+
+def test_addressed_text_ignores_forum_topic_roots() -> None:
+    root = {
+        "message_id": 2,
+        "date": 0,
+        "chat": GROUP,
+        "from": BOT_USER,
+        "forum_topic_created": {"name": "Q", "icon_color": 1},
+    }
+    in_topic = group_message("why?", [], reply_to_message=root, is_topic_message=True)
+    assert addressed_text(in_topic, 4242, "qa_test_bot") is None
+    reply = group_message(
+        "why?", [], reply_to_message={**root, "forum_topic_created": None, "text": "a"}
+    )
+    assert addressed_text(reply, 4242, "qa_test_bot") == "why?"
