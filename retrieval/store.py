@@ -84,12 +84,18 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = await aiosqlite.connect(path)
-            await connection.execute("PRAGMA journal_mode=WAL")
-            await connection.execute("PRAGMA foreign_keys=ON")
-            store = cls(connection, path)
-            await store._migrate()
         except (OSError, aiosqlite.Error) as error:
             raise StoreError(f"cannot open the index database {path}: {error}") from error
+        store = cls(connection, path)
+        try:
+            await connection.execute("PRAGMA journal_mode=WAL")
+            await connection.execute("PRAGMA foreign_keys=ON")
+            await store._migrate()
+        except BaseException as error:
+            await connection.close()
+            if isinstance(error, aiosqlite.Error):
+                raise StoreError(f"cannot use the index database {path}: {error}") from error
+            raise
         return store
 
     async def close(self) -> None:

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from retrieval.corpus import parse_document
+from retrieval.errors import StoreError
+from retrieval.store import SCHEMA_VERSION, Store
+
+
+async def test_new_database_is_created_at_the_current_schema_version(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "nested" / "index.sqlite3")
+    try:
+        assert await store.schema_version() == SCHEMA_VERSION
+        assert await store.indexed_at() is None
+        assert await store.load() == []
+    finally:
+        await store.close()
+    with closing(sqlite3.connect(tmp_path / "nested" / "index.sqlite3")) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"documents", "passages", "sentences", "meta"} <= tables
+
+
+async def test_database_from_a_newer_qabot_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION + 1),))
+    with pytest.raises(StoreError, match="newer than this qabot"):
+        await Store.open(path)
+
+
+async def test_documents_round_trip_and_failed_transaction_rolls_back(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "index.sqlite3")
+    document = parse_document(
+        "a.txt", "Title\n\nOwls hunt at night. They sleep by day.\n\nMice hide.\n", "h1"
+    )
+    try:
+        async with store.transaction():
+            await store.apply([document], [], "p1")
+        with pytest.raises(RuntimeError):
+            async with store.transaction():
+                await store.apply([], ["a.txt"], "p1")
+                raise RuntimeError("interrupted")
+        (loaded,) = await store.load()
+        assert loaded.meta == document.meta
+        assert loaded.content_hash == "h1"
+        assert loaded.paragraphs == document.paragraphs
+        assert [s[1:] for s in loaded.sentences] == [
+            (s.start, s.end, s.tokens) for s in document.sentences
+        ]
+        assert await store.document_hashes() == {"a.txt": "h1"}
+        assert await store.pipeline() == "p1"
+    finally:
+        await store.close()
