@@ -26,7 +26,7 @@ from telegram.ext import (
 
 from bot import admin, buttons, commands, questions
 from bot.config import BotConfig, ConfigError, load_config
-from bot.errors import install_token_redaction, on_error, redact
+from bot.errors import HideInvalidToken, install_token_redaction, on_error, redact
 from bot.ratelimit import INLINE_QUERIES_PER_QUESTION, QuestionLimiter
 from bot.state import STATE_KEY, BotState
 from bot.storage import Storage, StorageError
@@ -152,9 +152,14 @@ def run_bot(corpus_dir: Path | None = None, db_path: Path | None = None) -> int:
         return _fail(f"configuration error: {exc}", 2)
     if not config.corpus_dir.is_dir():
         return _fail(f"configuration error: corpus directory {config.corpus_dir} not found", 2)
+    # force: the CLI may have configured terse logging for its other commands already.
     logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=config.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(HideInvalidToken())
     application = build_application(config)
     try:
         application.run_polling(allowed_updates=ALLOWED_UPDATES)

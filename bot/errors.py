@@ -7,7 +7,7 @@ import traceback
 from typing import Any
 
 from telegram import Update
-from telegram.error import NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import CallbackContext
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,13 @@ def _redact_record(record: logging.LogRecord) -> None:
         if clean != text:
             # Formatters use a preset exc_text instead of formatting exc_info again.
             record.exc_text = clean
+
+
+class HideInvalidToken(logging.Filter):
+    """Drops PTB's traceback for a rejected token: ``run_bot`` reports it in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
 
 
 def describe(update: object) -> str:

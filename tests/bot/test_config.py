@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -102,17 +104,22 @@ def test_bad_settings_give_one_line_naming_the_variable(env: dict[str, str], nam
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[pytest.MonkeyPatch]:
     """No bot settings in the environment, and a working directory without a .env file.
 
     Each variable is set then deleted so that monkeypatch also removes whatever
-    ``load_dotenv`` puts there during the test.
+    ``load_dotenv`` puts there during the test. ``run_bot`` configures the root logger
+    for the process; that is undone too.
     """
     for name in ENV_NAMES:
         monkeypatch.setenv(name, "placeholder")
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
-    return monkeypatch
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield monkeypatch
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def test_run_bot_without_token_exits_2_with_one_line(
