@@ -32,6 +32,7 @@ from retrieval.models import (
     ParsedDocument,
     ReindexReport,
     SkippedFile,
+    Span,
 )
 from retrieval.store import Store
 
@@ -209,13 +210,21 @@ class Engine:
             return None
         if text is not None and " ".join(document.text[start:end].split()) != text:
             return None
-        for paragraph in document.paragraphs:
+        paragraphs = document.paragraphs
+        for number, paragraph in enumerate(paragraphs):
             if paragraph.start <= start and end <= paragraph.end:
+                span = paragraph
+                if (paragraph.start, paragraph.end) == (start, end):
+                    # The quote is the whole paragraph: its neighbours are the context.
+                    span = Span(
+                        paragraphs[max(number - 1, 0)].start,
+                        paragraphs[min(number + 1, len(paragraphs) - 1)].end,
+                    )
                 return Context(
                     document=document.meta,
-                    text=document.text[paragraph.start : paragraph.end],
-                    quote_start=start - paragraph.start,
-                    quote_end=end - paragraph.start,
+                    text=document.text[span.start : span.end],
+                    quote_start=start - span.start,
+                    quote_end=end - span.start,
                 )
         return None
 
