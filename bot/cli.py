@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -88,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`qabot ask --json < q.txt | head -1`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 async def _ask(args: argparse.Namespace, corpus: Path, database: Path) -> int:
@@ -105,8 +109,13 @@ async def _ask(args: argparse.Namespace, corpus: Path, database: Path) -> int:
     return 0
 
 
-def _stdin_questions() -> list[str]:
-    return [line.strip() for line in sys.stdin if line.strip()]
+def _stdin_questions() -> Iterator[str]:
+    """One question per input line, read as it comes (answers stream out line by line).
+
+    A blank line is a question too (it is refused), so output line n answers input line n.
+    """
+    for line in sys.stdin:
+        yield line.strip()
 
 
 async def _chat(args: argparse.Namespace, corpus: Path, database: Path) -> int:

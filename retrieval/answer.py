@@ -65,6 +65,7 @@ def answer(
         quotes=tuple(page),
         latency_ms=(time.perf_counter() - started) * 1000,
         has_more=len(quotes) > offset + limit,
+        index_built_at=index.built_at,
     )
 
 

@@ -77,6 +77,8 @@ class Answer:
     latency_ms: float
     has_more: bool = False
     """True when further quotes exist beyond these (``offset + limit``)."""
+    index_built_at: float = 0.0
+    """``built_at`` of the index that answered: offsets for "more" are only valid in it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,9 +55,32 @@ def test_ask_json_lines_from_stdin(shipped_corpus: Path, tmp_path: Path) -> None
     result = run_cli("ask", "--json", *options(shipped_corpus, tmp_path), stdin=questions)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["abstained"] for line in lines] == [False, True]
+    assert [line["abstained"] for line in lines] == [False, True, True]
     assert "Armenian fascism" in lines[0]["quotes"][0]["text"]
-    assert lines[1]["quotes"] == []
+    assert lines[1]["question"] == ""
+    assert lines[2]["quotes"] == []
+
+
+def test_ask_json_lines_are_streamed_as_questions_arrive(
+    shipped_corpus: Path, tmp_path: Path
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "ask", "--json", *options(shipped_corpus, tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        process.stdin.write("How many villages were recaptured?\n")
+        process.stdin.flush()
+        # The answer arrives while stdin is still open: nothing waits for end of input.
+        first = json.loads(process.stdout.readline())
+        assert "hundreds of villages" in first["quotes"][0]["text"]
+    finally:
+        process.stdin.close()
+        process.wait(timeout=60)
+    assert process.returncode == 0
 
 
 def test_ask_for_humans_prints_quote_then_source(
