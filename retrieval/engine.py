@@ -115,6 +115,11 @@ class Engine:
     def stats(self) -> IndexStats:
         return self.index.stats()
 
+    @property
+    def reindexing(self) -> bool:
+        """True while a re-index runs (a second one would wait for it)."""
+        return self._reindex_lock.locked()
+
     def documents(self) -> tuple[DocumentMeta, ...]:
         return tuple(d.meta for d in self.index.documents)
 
