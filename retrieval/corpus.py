@@ -11,7 +11,7 @@ from pathlib import Path
 
 from retrieval.errors import CorpusError, DocumentError
 from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
-from retrieval.text import lines, normalize_space, paragraphs, segment_units, sentences, tokenize
+from retrieval.text import lines, normalize_space, paragraphs, split_sentences, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,14 @@ _BOILERPLATE = re.compile(
     re.I,
 )
 _HEADING_MAX_WORDS = 12
+_TITLE_MAX_WORDS = 30
 _TITLE_MAX_CHARS = 200
+_FIELD_MAX_CHARS = 120
+_URL_MAX_CHARS = 1000
+# Site furniture is a short tail of short lines; a long one is article text that happens to
+# start with "Copyright" or "Read more".
+_BOILERPLATE_MAX_LINES = 15
+_BOILERPLATE_MARKER_MAX_WORDS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +63,17 @@ def iter_corpus_files(corpus_dir: Path) -> Iterator[tuple[str, Path]]:
     """``(document id, path)`` of every .txt/.md file under ``corpus_dir``, hidden ones excluded."""
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus directory not found: {corpus_dir}")
+    root = corpus_dir.resolve()
     for path in sorted(corpus_dir.rglob("*")):
         relative = path.relative_to(corpus_dir)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        if path.suffix.lower() in DOCUMENT_SUFFIXES and path.is_file():
-            yield relative.as_posix(), path
+        if path.suffix.lower() not in DOCUMENT_SUFFIXES or not path.is_file():
+            continue
+        if not path.resolve().is_relative_to(root):
+            log.warning("skipped %s: a link to outside the corpus directory", relative)
+            continue
+        yield relative.as_posix(), path
 
 
 def read_document_bytes(path: Path, document_id: str) -> bytes:
@@ -87,7 +99,8 @@ def decode_document(document_id: str, data: bytes) -> str:
         ) from error
     if not text.strip():
         raise DocumentError(document_id, "empty file")
-    return text
+    # Offsets are into this text (it is stored), so quotes stay verbatim whatever the line ends.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def content_hash(data: bytes) -> str:
@@ -105,7 +118,11 @@ def parse_document(document_id: str, text: str, digest: str) -> ParsedDocument:
     if not all_lines and "title" not in meta:
         raise DocumentError(document_id, "no text after the front matter")
 
-    title = meta.get("title") or _title_from(text, all_lines[0][1], document_id)
+    title = (
+        meta.get("title")
+        or _title_line(text, paragraph_spans, all_lines)
+        or _file_title(document_id)
+    )
     title_key = _key(title)
     cutoff = _boilerplate_start(text, all_lines)
     signature = _signature(text, all_lines[:cutoff])
@@ -129,21 +146,22 @@ def parse_document(document_id: str, text: str, digest: str) -> ParsedDocument:
             continue
         kept.setdefault(number, []).append(line)
 
-    records: list[SentenceRecord] = []
-    for number, line_spans in kept.items():
-        for unit in segment_units(text, line_spans):
-            for span in sentences(text, unit):
-                tokens = tuple(tokenize(text[span.start : span.end]))
-                if tokens:
-                    records.append(SentenceRecord(number, span.start, span.end, tokens))
+    records = [
+        SentenceRecord(number, span.start, span.end, tokens)
+        for number, line_spans in kept.items()
+        for span in split_sentences(text, line_spans)
+        if (tokens := tuple(tokenize(text[span.start : span.end])))
+    ]
+    if not records:
+        raise DocumentError(document_id, "no sentences to quote (only a title, headings or blurbs)")
 
     document = DocumentMeta(
         id=document_id,
-        title=title or document_id,
-        author=meta.get("author"),
-        date=meta.get("date"),
-        url=meta.get("url"),
-        source=meta.get("source"),
+        title=_clip(title, _TITLE_MAX_CHARS) or title,
+        author=_clip(meta.get("author"), _FIELD_MAX_CHARS),
+        date=_clip(meta.get("date"), _FIELD_MAX_CHARS),
+        url=_clip(meta.get("url"), _URL_MAX_CHARS),
+        source=_clip(meta.get("source"), _FIELD_MAX_CHARS),
     )
     return ParsedDocument(document, text, digest, tuple(paragraph_spans), tuple(records))
 
@@ -162,12 +180,35 @@ def _front_matter(text: str) -> _Header:
     return _Header(meta, match.end())
 
 
-def _title_from(text: str, first_line: Span, document_id: str) -> str:
-    """The first line, unless it is prose rather than a title: then the file name."""
-    line = normalize_space(text[first_line.start : first_line.end].lstrip("#"))
-    if len(line) <= _TITLE_MAX_CHARS:
-        return line
+def _title_line(
+    text: str, paragraph_spans: list[Span], all_lines: list[tuple[int, Span]]
+) -> str | None:
+    """The first line if it reads as a title: short, alone, not a sentence ending in a period.
+
+    A document that starts straight with prose keeps that sentence quotable.
+    """
+    number, first = all_lines[0]
+    line = normalize_space(text[first.start : first.end].lstrip("#"))
+    is_heading = text[first.start] == "#"
+    looks_like_title = (
+        len(line) <= _TITLE_MAX_CHARS
+        and len(line.split()) <= _TITLE_MAX_WORDS
+        and not line.endswith(".")
+        and _single_line(text, paragraph_spans[number])
+        and len(all_lines) > 1
+    )
+    return line if is_heading or looks_like_title else None
+
+
+def _file_title(document_id: str) -> str:
     return Path(document_id).stem.replace("_", " ").replace("-", " ").strip() or document_id
+
+
+def _clip(value: str | None, limit: int) -> str | None:
+    """Metadata fields are shown in every answer: keep them to a sensible length."""
+    if value is None or len(value) <= limit:
+        return value
+    return value[: limit - 1].rstrip() + "…"
 
 
 def _key(line: str) -> str:
@@ -192,10 +233,10 @@ def _is_heading(line: str, *, single_line: bool) -> bool:
 
 def _boilerplate_start(text: str, all_lines: list[tuple[int, Span]]) -> int:
     """Index of the first line of trailing site furniture (subscribe, donate ...), if any."""
-    half = len(all_lines) // 2
-    for index in range(half, len(all_lines)):
-        line = all_lines[index][1]
-        if _BOILERPLATE.match(text[line.start : line.end]):
+    first_candidate = max(len(all_lines) // 2, len(all_lines) - _BOILERPLATE_MAX_LINES)
+    for index in range(first_candidate, len(all_lines)):
+        line = text[all_lines[index][1].start : all_lines[index][1].end]
+        if _BOILERPLATE.match(line) and len(line.split()) <= _BOILERPLATE_MARKER_MAX_WORDS:
             return index
     return len(all_lines)
 

@@ -7,7 +7,6 @@ import logging
 import re
 import time
 import unicodedata
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,13 +15,12 @@ from retrieval.corpus import (
     DOCUMENT_SUFFIXES,
     PIPELINE_VERSION,
     content_hash,
-    decode_document,
     iter_corpus_files,
     parse_bytes,
-    parse_document,
     read_document_bytes,
 )
 from retrieval.errors import DocumentError, IndexNotReadyError
+from retrieval.examples import example_questions
 from retrieval.index import Index, IndexSettings
 from retrieval.models import (
     Answer,
@@ -34,7 +32,8 @@ from retrieval.models import (
     SkippedFile,
     Span,
 )
-from retrieval.store import Store
+from retrieval.store import Store, StoredDocument
+from retrieval.text import normalize_space
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +58,7 @@ class Engine:
         self.index_settings = index_settings or IndexSettings()
         self.answer_settings = answer_settings or AnswerSettings()
         self._index: Index | None = None
+        self._examples: tuple[tuple[float, int], list[str]] | None = None
         # One re-index at a time; questions never wait for it, they use the serving index.
         self._reindex_lock = asyncio.Lock()
 
@@ -76,16 +76,28 @@ class Engine:
         store = await Store.open(db_path)
         engine = cls(corpus_dir, store, index_settings, answer_settings)
         try:
-            if build and (
-                await store.indexed_at() is None or await store.pipeline() != PIPELINE_VERSION
-            ):
+            engine._index = await asyncio.to_thread(
+                Index, await store.load(), engine.index_settings
+            )
+            if build and await engine._stale():
                 await engine.reindex()
-            else:
-                await engine._load()
         except BaseException:
             await store.close()
             raise
         return engine
+
+    async def _stale(self) -> bool:
+        """Whether the stored index was never built, built by an older pipeline or from
+        another corpus directory."""
+        return (
+            await self.store.meta("indexed_at") is None
+            or await self.store.meta("pipeline") != PIPELINE_VERSION
+            or await self.store.meta("corpus") != self._corpus_key
+        )
+
+    @property
+    def _corpus_key(self) -> str:
+        return str(self.corpus_dir.resolve())
 
     async def close(self) -> None:
         await self.store.close()
@@ -95,13 +107,6 @@ class Engine:
         if self._index is None:
             raise IndexNotReadyError("no index yet: run `qabot index` or /reload")
         return self._index
-
-    async def _load(self) -> None:
-        self._index = await self._build()
-
-    async def _build(self) -> Index:
-        documents = await self.store.load()
-        return await asyncio.to_thread(Index, documents, self.index_settings)
 
     async def ask(self, question: str, *, limit: int = 3, offset: int = 0) -> Answer:
         """Answer in a worker thread, so an event loop keeps serving other users meanwhile."""
@@ -132,20 +137,23 @@ class Engine:
         async with self._reindex_lock:
             started = time.perf_counter()
             stored = await self.store.document_hashes()
-            files = list(iter_corpus_files(self.corpus_dir))
-            # Tokens made by an older pipeline are stale even where the file is unchanged.
-            current = stored if await self.store.pipeline() == PIPELINE_VERSION else {}
-            parsed, skipped, seen = await asyncio.to_thread(self._scan, files, current, progress)
+            # Tokens made by an older pipeline, or for another corpus, are redone even where the
+            # file is unchanged.
+            current = {} if await self._stale() else stored
+            parsed, skipped, seen = await asyncio.to_thread(self._scan, current, progress)
             added = tuple(d.meta.id for d in parsed if d.meta.id not in stored)
             changed = tuple(d.meta.id for d in parsed if d.meta.id in stored)
             # A file that became unusable is dropped too: serving its old text would be stale.
             removed = tuple(sorted(set(stored) - seen))
-            if parsed or removed or self._index is None:
-                # The new index is built before the commit: if building fails, the database
-                # rolls back and still matches the index that keeps serving.
+            if parsed or removed or current is not stored:
+                # Build the new index first, then write the database in one short transaction
+                # (the bot's writes wait for it), and swap only once the commit succeeded: a
+                # failure anywhere leaves the previous index serving and the database as it was.
+                index = await asyncio.to_thread(self._rebuild, self.index, parsed, removed)
                 async with self.store.transaction():
-                    await self.store.apply(parsed, removed, PIPELINE_VERSION)
-                    index = await self._build()
+                    await self.store.apply(
+                        parsed, removed, {"pipeline": PIPELINE_VERSION, "corpus": self._corpus_key}
+                    )
                 self._index = index
             for item in skipped:
                 log.warning("skipped %s: %s", item.path, item.reason)
@@ -160,10 +168,21 @@ class Engine:
                 tokenized=tuple(d.meta.id for d in parsed),
             )
 
-    @staticmethod
+    def _rebuild(
+        self, serving: Index, parsed: list[ParsedDocument], removed: tuple[str, ...]
+    ) -> Index:
+        """The serving index's documents, minus the removed and replaced, plus the parsed."""
+        dropped = set(removed) | {d.meta.id for d in parsed}
+        documents = [d for d in serving.documents if d.meta.id not in dropped]
+        documents += [StoredDocument.from_parsed(d) for d in parsed]
+        documents.sort(key=lambda d: d.meta.id)
+        return Index(documents, self.index_settings)
+
     def _scan(
-        files: list[tuple[str, Path]], stored: dict[str, str], progress: Progress | None
+        self, stored: dict[str, str], progress: Progress | None
     ) -> tuple[list[ParsedDocument], list[SkippedFile], set[str]]:
+        """Parse the corpus files whose content differs from ``stored`` (path -> hash)."""
+        files = list(iter_corpus_files(self.corpus_dir))
         parsed: list[ParsedDocument] = []
         skipped: list[SkippedFile] = []
         seen: set[str] = set()
@@ -183,23 +202,13 @@ class Engine:
         """Validate an uploaded file, store it in the corpus directory and index it.
 
         Raises :class:`DocumentError` with a human reason (and stores nothing) when the file is
-        not a usable .txt/.md document.
+        not a usable .txt/.md document. The report's ``added`` names the stored file.
         """
         name = safe_document_name(filename)
         if len(data) > max_bytes:
             raise DocumentError(filename, f"too big ({len(data)} bytes, limit {max_bytes})")
-        text = decode_document(filename, data)
-        document = await asyncio.to_thread(parse_document, name, text, content_hash(data))
-        if not document.sentences:
-            raise DocumentError(filename, "no sentences found in it")
-        target = self.corpus_dir / name
-        stem, suffix = target.stem, target.suffix
-        number = 1
-        while target.exists():
-            number += 1
-            target = self.corpus_dir / f"{stem}-{number}{suffix}"
-        self.corpus_dir.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(target.write_bytes, data)
+        await asyncio.to_thread(parse_bytes, filename, data)
+        target = await asyncio.to_thread(_create_unique, self.corpus_dir, name, data)
         try:
             return await self.reindex()
         except BaseException:
@@ -209,18 +218,21 @@ class Engine:
     async def context(
         self, document_id: str, start: int, end: int, text: str | None = None
     ) -> Context | None:
-        """The paragraph around a quote; ``None`` if the document changed or is gone (stale)."""
-        document = self.index.document(document_id)
+        """The paragraph around a quote; ``None`` if the document changed or is gone (stale).
+
+        A quote that is a whole paragraph gets the quotable paragraphs on either side.
+        """
+        index = self.index
+        document = index.document(document_id)
         if document is None or start >= end or end > len(document.text):
             return None
-        if text is not None and " ".join(document.text[start:end].split()) != text:
+        if text is not None and normalize_space(document.text[start:end]) != text:
             return None
-        paragraphs = document.paragraphs
+        paragraphs = index.quotable_paragraphs(document)
         for number, paragraph in enumerate(paragraphs):
             if paragraph.start <= start and end <= paragraph.end:
                 span = paragraph
                 if (paragraph.start, paragraph.end) == (start, end):
-                    # The quote is the whole paragraph: its neighbours are the context.
                     span = Span(
                         paragraphs[max(number - 1, 0)].start,
                         paragraphs[min(number + 1, len(paragraphs) - 1)].end,
@@ -234,35 +246,31 @@ class Engine:
         return None
 
     async def example_questions(self, n: int = 3) -> list[str]:
-        """Questions about the corpus's most quoted speakers and frequent names that it answers."""
-        speakers: Counter[str] = Counter()
-        names: Counter[str] = Counter()
-        for document in self.index.documents:
-            speakers.update(m["before"] or m["after"] for m in _SPEAKER.finditer(document.text))
-            names.update(_NAMES.findall(document.text))
-        candidates = [(name, f"What did {name} say?") for name, _ in speakers.most_common(n)]
-        candidates += [(name, f"What about {name}?") for name, _ in names.most_common(40)]
-        chosen: list[str] = []
-        questions: list[str] = []
-        for name, question in candidates:
-            # "President Ilham Aliyev" and "Ilham Aliyev" are one example, not two.
-            if any(name in other or other in name for other in chosen):
-                continue
-            if not (await self.ask(question, limit=1)).abstained:
-                chosen.append(name)
-                questions.append(question)
-            if len(questions) == n:
-                break
-        return questions
+        """Questions drawn from the corpus that it answers; computed once per index."""
+        index = self.index
+        key = (index.built_at, n)
+        if self._examples is None or self._examples[0] != key:
+            questions = await asyncio.to_thread(example_questions, index, n, self.answer_settings)
+            self._examples = (key, questions)
+        return list(self._examples[1])
 
 
-# Runs of capitalised words not at a sentence start: names of people, places, organisations.
-_NAMES = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+(?: [A-Z][a-z]+){1,2}")
-_SPEECH = r"(?:said|says|added|tweeted|wrote|told|stated|declared)"
-_SPEAKER = re.compile(
-    rf"(?P<before>[A-Z][a-z]+(?: [A-Z][a-z]+){{1,2}}) {_SPEECH}\b"
-    rf"|\b{_SPEECH} (?P<after>[A-Z][a-z]+(?: [A-Z][a-z]+){{1,2}})"
-)
+def _create_unique(directory: Path, name: str, data: bytes) -> Path:
+    """Write ``data`` to a new file named like ``name`` (``name-2`` ... if taken).
+
+    Exclusive creation never overwrites a file and never follows a link planted in the corpus.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for number in range(1, 10_000):
+        target = directory / (name if number == 1 else f"{stem}-{number}{suffix}")
+        try:
+            with target.open("xb") as file:
+                file.write(data)
+        except FileExistsError:
+            continue
+        return target
+    raise DocumentError(name, "too many files with this name already")
 
 
 def safe_document_name(filename: str) -> str:

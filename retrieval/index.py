@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from retrieval.models import DocumentMeta, IndexStats, Span
+from retrieval.models import IndexStats, Span
 from retrieval.scoring import BM25Parameters, RankBM25Scorer, Scorer
 from retrieval.store import StoredDocument
 
@@ -35,13 +35,6 @@ class IndexSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class IndexedDocument:
-    meta: DocumentMeta
-    text: str
-    paragraphs: tuple[Span, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class IndexedSentence:
     document: int
     paragraph: int
@@ -60,9 +53,7 @@ class Index:
         scorer_factory: ScorerFactory = RankBM25Scorer,
     ) -> None:
         self.settings = settings or IndexSettings()
-        self.documents: tuple[IndexedDocument, ...] = tuple(
-            IndexedDocument(d.meta, d.text, d.paragraphs) for d in documents
-        )
+        self.documents: tuple[StoredDocument, ...] = tuple(documents)
         self._by_id = {d.meta.id: d for d in self.documents}
         self.sentences: list[IndexedSentence] = []
         self.sentence_tokens: list[tuple[str, ...]] = []
@@ -115,8 +106,13 @@ class Index:
             len(self.documents), len(self.passages), len(self.sentences), self.built_at
         )
 
-    def document(self, document_id: str) -> IndexedDocument | None:
+    def document(self, document_id: str) -> StoredDocument | None:
         return self._by_id.get(document_id)
+
+    def quotable_paragraphs(self, document: StoredDocument) -> list[Span]:
+        """The document's paragraphs that hold indexed sentences (not titles, bylines, blurbs)."""
+        numbers = sorted({s[0] for s in document.sentences})
+        return [document.paragraphs[n] for n in numbers]
 
     def sentence_text(self, sentence: int) -> str:
         row = self.sentences[sentence]

@@ -62,6 +62,16 @@ class StoredDocument:
     sentences: tuple[tuple[int, int, int, tuple[str, ...]], ...]
     """``(paragraph, start, end, tokens)`` in reading order."""
 
+    @classmethod
+    def from_parsed(cls, document: ParsedDocument) -> StoredDocument:
+        return cls(
+            document.meta,
+            document.content_hash,
+            document.text,
+            document.paragraphs,
+            tuple((s.paragraph, s.start, s.end, s.tokens) for s in document.sentences),
+        )
+
 
 @dataclass(slots=True)
 class _DocumentRows:
@@ -117,9 +127,7 @@ class Store:
             )
 
     async def schema_version(self) -> int:
-        async with self._db.execute("SELECT value FROM meta WHERE key='schema_version'") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return int(await self.meta("schema_version") or 0)
 
     async def document_hashes(self) -> dict[str, str]:
         """``{path: content hash}`` of every stored document."""
@@ -138,19 +146,17 @@ class Store:
         await self._db.commit()
 
     async def apply(
-        self, upserts: Sequence[ParsedDocument], removals: Iterable[str], pipeline: str
+        self, upserts: Sequence[ParsedDocument], removals: Iterable[str], meta: dict[str, str]
     ) -> None:
-        """Store new or changed documents and drop removed ones (call inside :meth:`transaction`).
-
-        ``pipeline`` names the segmentation and tokenization that produced the stored tokens.
-        """
+        """Store new or changed documents, drop removed ones and record ``meta`` (such as the
+        pipeline that made the tokens); call inside :meth:`transaction`."""
         for path in removals:
             await self._db.execute("DELETE FROM documents WHERE path = ?", (path,))
         for document in upserts:
             await self._write(document)
         await self._db.executemany(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-            [("indexed_at", str(time.time())), ("pipeline", pipeline)],
+            [("indexed_at", str(time.time())), *meta.items()],
         )
 
     async def _write(self, document: ParsedDocument) -> None:
@@ -210,12 +216,8 @@ class Store:
         documents.sort(key=lambda d: d.meta.id)
         return documents
 
-    async def pipeline(self) -> str | None:
-        async with self._db.execute("SELECT value FROM meta WHERE key='pipeline'") as cursor:
+    async def meta(self, key: str) -> str | None:
+        """A value recorded by :meth:`apply` (``indexed_at``, ``pipeline`` ...), if any."""
+        async with self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
             row = await cursor.fetchone()
         return str(row[0]) if row else None
-
-    async def indexed_at(self) -> float | None:
-        async with self._db.execute("SELECT value FROM meta WHERE key='indexed_at'") as cursor:
-            row = await cursor.fetchone()
-        return float(row[0]) if row else None

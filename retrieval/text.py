@@ -7,7 +7,6 @@ Everything here works offline: NLTK's Punkt algorithm with the English model shi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -27,10 +26,11 @@ _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _HAS_ALNUM = re.compile(r"[^\W_]")
 _SPLIT_INNER = re.compile(r"[^\w']+|_+")
-_ATTRIBUTION = re.compile(
-    r"^(?:[A-Z][\w.'’-]*\s+){1,5}(?:said|says|added|tweeted|wrote|told|stated|noted|asked"
-    r"|explained|declared|insisted|warned|replied)\b"
-)
+SPEECH_VERBS = (
+    "said", "says", "added", "tweeted", "wrote", "told", "stated", "noted", "asked",
+    "explained", "declared", "insisted", "warned", "replied",
+)  # fmt: skip
+_ATTRIBUTION = re.compile(rf"^(?:[A-Z][\w.'’-]*\s+){{1,5}}(?:{'|'.join(SPEECH_VERBS)})\b")
 _NUMBER_ABBREV_END = re.compile(r"\b(?:No|Nos|no|nos)\.$")
 
 
@@ -166,12 +166,9 @@ def _wrongly_split(previous: str, current: str) -> bool:
     return bool(_NUMBER_ABBREV_END.search(previous)) and first.isdigit()
 
 
-def iter_sentences(text: str) -> Iterator[tuple[int, Span]]:
-    """Every sentence of ``text`` with the index of its paragraph."""
-    for number, paragraph in enumerate(paragraphs(text)):
-        for unit in segment_units(text, lines(text, paragraph)):
-            for sentence in sentences(text, unit):
-                yield number, sentence
+def split_sentences(text: str, line_spans: list[Span]) -> list[Span]:
+    """Sentences of one paragraph, given as its lines: units first, then Punkt."""
+    return [span for unit in segment_units(text, line_spans) for span in sentences(text, unit)]
 
 
 def _trim(text: str, start: int, end: int) -> Span | None:

@@ -15,7 +15,7 @@ async def test_new_database_is_created_at_the_current_schema_version(tmp_path: P
     store = await Store.open(tmp_path / "nested" / "index.sqlite3")
     try:
         assert await store.schema_version() == SCHEMA_VERSION
-        assert await store.indexed_at() is None
+        assert await store.meta("indexed_at") is None
         assert await store.load() == []
     finally:
         await store.close()
@@ -40,10 +40,10 @@ async def test_documents_round_trip_and_failed_transaction_rolls_back(tmp_path: 
     )
     try:
         async with store.transaction():
-            await store.apply([document], [], "p1")
+            await store.apply([document], [], {"pipeline": "p1"})
         with pytest.raises(RuntimeError):
             async with store.transaction():
-                await store.apply([], ["a.txt"], "p1")
+                await store.apply([], ["a.txt"], {"pipeline": "p1"})
                 raise RuntimeError("interrupted")
         (loaded,) = await store.load()
         assert loaded.meta == document.meta
@@ -53,6 +53,6 @@ async def test_documents_round_trip_and_failed_transaction_rolls_back(tmp_path: 
             (s.start, s.end, s.tokens) for s in document.sentences
         ]
         assert await store.document_hashes() == {"a.txt": "h1"}
-        assert await store.pipeline() == "p1"
+        assert await store.meta("pipeline") == "p1"
     finally:
         await store.close()

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.text import iter_sentences, paragraphs, tokenize
+from retrieval.models import Span
+from retrieval.text import lines, paragraphs, split_sentences, tokenize
 
 
 def split(text: str) -> list[str]:
-    return [text[s.start : s.end] for _, s in iter_sentences(text)]
+    """Sentences of a one-paragraph text, the way the loader splits each paragraph."""
+    return [text[s.start : s.end] for s in split_sentences(text, lines(text, Span(0, len(text))))]
 
 
 @pytest.mark.parametrize(
@@ -50,15 +52,14 @@ def test_sentence_splitting_handles_known_traps(text: str, expected: list[str]) 
     assert split(text) == expected
 
 
-def test_sentences_keep_exact_offsets_and_paragraph_numbers() -> None:
+def test_paragraphs_and_sentences_keep_exact_offsets() -> None:
     text = "  First para. Second sentence.\n\n\nNext   paragraph here.  "
-    found = list(iter_sentences(text))
-    assert [(n, text[s.start : s.end]) for n, s in found] == [
-        (0, "First para."),
-        (0, "Second sentence."),
-        (1, "Next   paragraph here."),
+    found = [
+        (number, text[s.start : s.end])
+        for number, paragraph in enumerate(paragraphs(text))
+        for s in split_sentences(text, lines(text, paragraph))
     ]
-    assert len(paragraphs(text)) == 2
+    assert found == [(0, "First para."), (0, "Second sentence."), (1, "Next   paragraph here.")]
 
 
 def test_tokenize_lowercases_stems_and_drops_stopwords() -> None:
