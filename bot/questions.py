@@ -18,7 +18,7 @@ from telegram.ext import CallbackContext
 
 from bot.answering import quote_refs, send_answer
 from bot.ratelimit import limit_message
-from bot.render import inline_description, plain_source, render_inline_message
+from bot.render import clip, inline_description, plain_source, render_inline_message
 from bot.state import get_state
 from retrieval.errors import IndexNotReadyError, QabotError
 
@@ -179,7 +179,7 @@ async def inline_query(update: Update, context: Context) -> None:
     results = [
         InlineQueryResultArticle(
             id=str(n),
-            title=plain_source(quote.document)[:100],
+            title=clip(plain_source(quote.document), 100),
             description=inline_description(quote),
             input_message_content=InputTextMessageContent(
                 render_inline_message(quote), parse_mode=ParseMode.HTML

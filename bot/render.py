@@ -24,6 +24,12 @@ MAX_ENTITIES = 90
 # entity budget on its own.
 MAX_HIGHLIGHTS_PER_QUOTE = 30
 INLINE_DESCRIPTION_CHARS = 200
+# Metadata comes from documents and uploads: clamp every field so that a source line can
+# never crowd a quote (or the whole message) out. Visible characters; escaped HTML may be
+# up to twice as long before the field is cut further.
+MAX_TITLE_CHARS = 200
+MAX_FIELD_CHARS = 100
+MAX_URL_CHARS = 1000
 
 _OPENING_TAG = re.compile(r"<(?!/)")
 _PIECES = re.compile(r"\S+\s*|\s+")
@@ -67,33 +73,78 @@ def highlight(text: str, terms: Iterable[str], *, limit: int = MAX_HIGHLIGHTS_PE
     return "".join(out)
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` on one line, at most ``limit`` characters (cut with "…"), as plain text."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def _clip_html(text: str, limit: int) -> str:
+    """Escaped ``text``, at most ``limit`` visible and ``2 * limit`` HTML characters."""
+    text = " ".join(text.split())
+    whole = esc(text)
+    if len(text) <= limit and len(whole) <= 2 * limit:
+        return whole
+    out: list[str] = []
+    size = 0
+    for n, char in enumerate(text):  # bounded by len(text): always terminates
+        escaped = esc(char)
+        if n >= limit - 1 or size + len(escaped) > 2 * limit - 1:
+            break
+        out.append(escaped)
+        size += len(escaped)
+    return "".join(out).rstrip() + "…"
+
+
 def _safe_url(url: str | None) -> str | None:
-    """Only http(s) links are offered: Telegram rejects other schemes in ``<a href>``."""
+    """Only http(s) links are offered: Telegram rejects other schemes in ``<a href>``.
+
+    A link longer than :data:`MAX_URL_CHARS` (escaped) is dropped rather than cut: half a
+    URL points somewhere else.
+    """
     if not url:
         return None
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    if len(esc(url)) > MAX_URL_CHARS or any(c.isspace() for c in url):
+        return None
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
-    return url.strip()
+    return url
+
+
+def _extras(document: DocumentMeta) -> list[str]:
+    return [
+        part for part in (document.author, document.source, document.date) if part and part.strip()
+    ]
 
 
 def render_source(document: DocumentMeta) -> str:
-    """Title (linked when a URL is known), then author, source and date when known."""
-    title = esc(document.title or document.id)
+    """Title (linked when a URL is known), then author, source and date when known.
+
+    Every field is clamped, so the result is at most :data:`MAX_SOURCE_HTML` characters.
+    """
+    title = _clip_html(document.title or document.id, MAX_TITLE_CHARS)
     url = _safe_url(document.url)
     head = f'<a href="{esc(url)}">{title}</a>' if url else f"<i>{title}</i>"
-    extras = [
-        esc(part.strip())
-        for part in (document.author, document.source, document.date)
-        if part and part.strip()
-    ]
+    extras = [_clip_html(part, MAX_FIELD_CHARS) for part in _extras(document)]
     return " · ".join([head, *extras])
 
 
+# <a href=""></a> + title + three " · " separated fields.
+MAX_SOURCE_HTML = 15 + MAX_URL_CHARS + 2 * MAX_TITLE_CHARS + 3 * (3 + 2 * MAX_FIELD_CHARS)
+
+
 def plain_source(document: DocumentMeta) -> str:
-    """The source as plain text (inline result descriptions cannot hold HTML)."""
-    parts = [document.title or document.id, document.author, document.date]
-    return " · ".join(p.strip() for p in parts if p and p.strip())
+    """The source as plain text: title, author, source, date and URL where known, clamped."""
+    parts = [clip(document.title or document.id, MAX_TITLE_CHARS)]
+    parts += [clip(part, MAX_FIELD_CHARS) for part in _extras(document)]
+    url = _safe_url(document.url)
+    if url:
+        parts.append(url)
+    return " · ".join(parts)
 
 
 def _split_text(text: str, terms: Sequence[str], budget: int) -> list[str]:
@@ -190,7 +241,9 @@ def render_context(context: Context) -> str:
     start = max(0, min(context.quote_start, len(text)))
     end = max(start, min(context.quote_end, len(text)))
     header = f"📄 Context from {render_source(context.document)}\n\n"
-    budget = MAX_MESSAGE_CHARS - len(header) - 60
+    if len(header) > MAX_MESSAGE_CHARS // 2:  # pragma: no cover - render_source is clamped
+        header = "📄 Context\n\n"
+    budget = MAX_MESSAGE_CHARS - len(header) - 60  # > 1900: the header is at most half
 
     def body(lo: int, hi: int) -> str:
         before = ("… " if lo > 0 else "") + esc(text[lo:start])
@@ -199,13 +252,19 @@ def render_context(context: Context) -> str:
 
     lo, hi = 0, len(text)
     rendered = body(lo, hi)
+    # Each round shrinks (start - lo) + (hi - end) + (end - start), a non-negative integer,
+    # or stops: the loop always ends.
     while len(rendered) > budget:
-        # Shrink the context symmetrically around the quote, then the quote itself.
-        lo = min(start, lo + max(1, (start - lo) // 2)) if lo < start else lo
-        hi = max(end, hi - max(1, (hi - end) // 2)) if hi > end else hi
-        if lo == start and hi == end:
-            end = start + max(1, (end - start) // 2)
+        if lo < start or hi > end:
+            # Shrink the context symmetrically around the quote...
+            lo = min(start, lo + max(1, (start - lo) // 2))
+            hi = max(end, hi - max(1, (hi - end) // 2))
+        elif end - start > 1:
+            # ...then the quote itself.
+            end = start + (end - start) // 2
             hi = end
+        else:  # pragma: no cover - one character always fits the budget
+            break
         rendered = body(lo, hi)
     return header + rendered
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import html
 import random
 import re
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from html_check import TelegramHTMLError, assert_telegram_html
@@ -16,6 +19,7 @@ from bot.render import (
     UsageStats,
     count_entities,
     highlight,
+    plain_source,
     render_answer,
     render_context,
     render_help,
@@ -235,3 +239,68 @@ def test_reindex_report_and_stats() -> None:
     ]:
         assert expected in stats
     assert_telegram_html(stats)
+
+
+T = TypeVar("T")
+
+
+def returns_within(seconds: float, call: Callable[[], T]) -> T:
+    """``call()``, failing the test (instead of hanging it) if it does not return in time."""
+    results: list[T] = []
+    worker = threading.Thread(target=lambda: results.append(call()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert results, f"did not return within {seconds} s"
+    return results[0]
+
+
+HUGE = DocumentMeta(
+    id="huge.md",
+    title="Title & <more> " * 350,  # 5250 characters
+    author="&" * 5000,
+    date="2021 " * 1000,
+    url="https://example.org/" + "a&b" * 2000,
+    source='"quoted" ' * 600,
+)
+
+
+def test_huge_metadata_keeps_every_message_within_limits() -> None:
+    assert len(HUGE.title) > 5000
+    paragraph = "Before the quote. The quote & more. After it."
+    start = paragraph.index("The quote")
+    ctx = Context(HUGE, paragraph, start, start + len("The quote & more."))
+    context_message = returns_within(5, lambda: render_context(ctx))
+    assert "<u>The quote &amp; more.</u>" in context_message
+    short = quote("The lamp & the keeper.", ("lamp",), HUGE)
+    long = quote("word & more " * 300, ("word",), HUGE)
+    messages = [
+        context_message,
+        *render_answer(answer(short, long, short)),
+        render_inline_message(short),
+        render_inline_message(long),
+        *render_sources([HUGE] * 3),
+    ]
+    for message in messages:
+        assert len(message) <= MAX_MESSAGE_CHARS
+        assert count_entities(message) <= MAX_ENTITIES
+        assert_telegram_html(message)
+    source = render_source(HUGE)
+    assert "href" not in source  # a link too long to keep whole is dropped, not cut
+    assert len(source) < 1500 and "…" in source
+    assert visible(source).startswith("Title & <more> Title")
+    assert len(plain_source(HUGE)) < 600
+
+
+def test_long_url_is_dropped_but_a_normal_one_is_kept() -> None:
+    keep = DocumentMeta(id="k", title="T", url="https://example.org/" + "a" * 900)
+    drop = DocumentMeta(id="d", title="T", url="https://example.org/" + "a" * 1000)
+    assert "href" in render_source(keep) and "href" not in render_source(drop)
+    assert plain_source(keep).endswith("a" * 900) and "https" not in plain_source(drop)
+
+
+def test_context_with_an_empty_or_out_of_range_quote_returns() -> None:
+    for lo, hi in [(5, 5), (0, 0), (10_000, 20_000), (-3, 2)]:
+        ctx = Context(HUGE, "x & y " * 3000, lo, hi)
+        message = returns_within(5, lambda ctx=ctx: render_context(ctx))  # type: ignore[misc]
+        assert len(message) <= MAX_MESSAGE_CHARS
+        assert_telegram_html(message)
