@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,6 +37,8 @@ _LEANS_BACK = re.compile(
     r"|Their|Such|Moreover|Furthermore|Therefore|Thus|Meanwhile|Instead|Still)\b"
 )
 _MAX_SENTENCES_PER_QUOTE = 4
+MAX_QUOTE_CHARS = 1200
+"""A quote never exceeds this; a longer run-on sentence is cut to the words around the match."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,8 @@ def _assemble(
         if best is not None and candidate.score < settings.min_relative_score * best:
             break
         first, last = _quote_span(index, candidate.sentence, set(query))
+        if _length(index, first, last) > MAX_QUOTE_CHARS:
+            first = last = candidate.sentence
         span = range(first, last + 1)
         present = {t for i in span for t in index.sentence_tokens[i]}
         coverage = sum(w for t, w in weights.items() if t in present) / total if total else 0.0
@@ -167,6 +172,10 @@ def _quote_span(index: Index, sentence: int, query: set[str]) -> tuple[int, int]
     return first, last
 
 
+def _length(index: Index, first: int, last: int) -> int:
+    return index.sentences[last].end - index.sentences[first].start
+
+
 def _same_paragraph(index: Index, sentence: int) -> bool:
     """Whether the sentence before ``sentence`` belongs to the same paragraph."""
     if sentence <= 0 or sentence >= len(index.sentences):
@@ -189,14 +198,34 @@ def _opens_quotation(text: str) -> bool:
 def _quote(index: Index, first: int, last: int, score: float, query: list[str]) -> Quote:
     head, tail = index.sentences[first], index.sentences[last]
     document = index.documents[head.document]
-    text = normalize_space(document.text[head.start : tail.end])
     wanted = set(query)
-    terms = tuple(dict.fromkeys(w for w in _WORD.findall(text) if wanted.intersection(tokenize(w))))
+    start, end = _window(document.text, head.start, tail.end, wanted)
+    text = normalize_space(document.text[start:end])
+    terms = tuple(dict.fromkeys(w for w in _WORD.findall(text) if wanted.intersection(_terms(w))))
     return Quote(
-        text=text,
-        score=round(score, 4),
-        document=document.meta,
-        start=head.start,
-        end=tail.end,
-        terms=terms,
+        text=text, score=round(score, 4), document=document.meta, start=start, end=end, terms=terms
     )
+
+
+def _window(text: str, start: int, end: int, wanted: set[str]) -> tuple[int, int]:
+    """``[start, end)``, or, for a run-on "sentence" longer than a quote may be, the stretch of
+    whole words around its first question term."""
+    if end - start <= MAX_QUOTE_CHARS:
+        return start, end
+    anchor = start
+    for match in _WORD.finditer(text, start, end):
+        if wanted.intersection(_terms(match.group())):
+            anchor = match.start()
+            break
+    low = max(start, anchor - MAX_QUOTE_CHARS // 4)
+    high = min(end, low + MAX_QUOTE_CHARS)
+    if low > start:
+        low = text.find(" ", low, anchor) + 1 or low
+    if high < end:
+        high = text.rfind(" ", low, high) if text.rfind(" ", low, high) > low else high
+    return low, high
+
+
+@lru_cache(maxsize=100_000)
+def _terms(word: str) -> tuple[str, ...]:
+    return tuple(tokenize(word))

@@ -61,15 +61,19 @@ def read_questions(path: Path) -> list[EvalQuestion]:
             continue
         try:
             record = json.loads(line)
-            questions.append(
-                EvalQuestion(
-                    question=str(record["question"]),
-                    answers=tuple(str(a) for a in record.get("answers", [])),
-                    title_contains=record.get("title_contains"),
-                )
-            )
-        except (ValueError, KeyError, TypeError) as error:
-            raise QabotError(f"{path}:{number}: not a question record ({error})") from error
+            if not isinstance(record, dict):
+                raise ValueError("expected an object")
+        except ValueError as error:
+            raise QabotError(f"{path}:{number}: not a JSON object ({error})") from error
+        question, answers = record.get("question"), record.get("answers", [])
+        title = record.get("title_contains")
+        if not isinstance(question, str):
+            raise QabotError(f'{path}:{number}: "question" must be a string')
+        if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+            raise QabotError(f'{path}:{number}: "answers" must be a list of strings')
+        if title is not None and not isinstance(title, str):
+            raise QabotError(f'{path}:{number}: "title_contains" must be a string or null')
+        questions.append(EvalQuestion(question, tuple(answers), title))
     return questions
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer import answer
+from retrieval.answer import MAX_QUOTE_CHARS, answer
 from retrieval.corpus import iter_corpus_files, load_document
 from retrieval.index import Index
 from retrieval.models import DocumentMeta
@@ -100,3 +100,18 @@ def test_tiny_corpus_where_rank_bm25_scores_are_zero_still_answers(tmp_path: Pat
 def test_empty_index_abstains() -> None:
     index = Index([StoredDocument(DocumentMeta("x", "x"), "", "", (), ())])
     assert answer(index, "anything at all").abstained
+
+
+def test_run_on_sentence_is_cut_to_the_words_around_the_match(tmp_path: Path) -> None:
+    filler = "and the river kept flowing past the old mill " * 200
+    (tmp_path / "long.txt").write_text(
+        f"Rivers\n\nOnce upon a time {filler} until the lighthouse keeper waved {filler}\n\nShort one.\n",
+        encoding="utf-8",
+    )
+    index = build_index(tmp_path)
+    quote = answer(index, "Who waved from the lighthouse?").quotes[0]
+    assert len(quote.text) <= MAX_QUOTE_CHARS
+    assert "lighthouse keeper waved" in quote.text
+    source = index.document("long.txt")
+    assert source is not None
+    assert " ".join(source.text[quote.start : quote.end].split()) == quote.text

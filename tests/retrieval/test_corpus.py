@@ -89,3 +89,59 @@ def test_long_first_line_is_not_taken_as_title() -> None:
     document = parse_document("notes/long_file.txt", text, "hash")
     assert document.meta.title == "long file"
     assert len(document.sentences) == 1
+
+
+def test_prose_first_line_stays_quotable_and_the_file_names_the_document() -> None:
+    text = "The Eiffel Tower was completed in 1889.\n\nIt is located in Paris.\n"
+    document = parse_document("prose/eiffel_notes.txt", text, "h")
+    assert document.meta.title == "eiffel notes"
+    assert [text[s.start : s.end] for s in document.sentences][0] == (
+        "The Eiffel Tower was completed in 1889."
+    )
+    single = parse_document("wifi.txt", "The wifi password is taped under the fridge.\n", "h")
+    assert len(single.sentences) == 1
+
+
+def test_document_with_nothing_to_quote_is_an_error() -> None:
+    with pytest.raises(DocumentError, match="no sentences"):
+        parse_document("title-only.md", "# Just A Title\n", "h")
+
+
+def test_carriage_return_line_endings_are_lines() -> None:
+    text = decode_document("cr.txt", b"Old Mac Notes\r\rApples grow on trees.\r\rPears too.\r")
+    document = parse_document("cr.txt", text, "h")
+    assert document.meta.title == "Old Mac Notes"
+    assert [text[s.start : s.end] for s in document.sentences] == [
+        "Apples grow on trees.",
+        "Pears too.",
+    ]
+
+
+def test_boilerplate_words_inside_article_sentences_do_not_cut_the_article() -> None:
+    body = "\n\n".join(f"Paragraph {n} talks about trademarks and patents." for n in range(6))
+    text = (
+        f"Intellectual property\n\n{body}\n\n"
+        "Copyright protection lasts for the life of the author plus seventy years in most countries.\n\n"
+        "Trademarks must be renewed every ten years.\n\n"
+        "Subscribe to our newsletter\n\nDonate now\n"
+    )
+    sentences = [text[s.start : s.end] for s in parse_document("ip.txt", text, "h").sentences]
+    assert sentences[-1] == "Trademarks must be renewed every ten years."
+    assert any(s.startswith("Copyright protection lasts") for s in sentences)
+
+
+def test_metadata_fields_are_clipped() -> None:
+    text = f"---\ntitle: {'Very long title ' * 400}\nauthor: {'A' * 500}\n---\nBody text here.\n"
+    meta = parse_document("long.md", text, "h").meta
+    assert len(meta.title) <= 200 and meta.title.endswith("…")
+    assert meta.author is not None and len(meta.author) <= 120
+
+
+def test_links_leading_out_of_the_corpus_are_skipped(corpus_dir: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("Secret\n\nThe password is swordfish.\n", encoding="utf-8")
+    (corpus_dir / "link.txt").symlink_to(outside)
+    (corpus_dir / "inside.txt").symlink_to(corpus_dir / "pastry.txt")
+    ids = [document_id for document_id, _ in iter_corpus_files(corpus_dir)]
+    assert "link.txt" not in ids
+    assert "inside.txt" in ids
