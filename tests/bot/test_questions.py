@@ -190,11 +190,12 @@ async def test_answer_longer_than_a_message_is_split_with_buttons_on_the_last_pa
     corpus = tmp_path / "long"
     corpus.mkdir()
     clause = "the zebra herd & its <foals> crossed the dry river bed at dawn, "
-    paragraphs = [f"Paragraph {n}: " + clause * 40 + "and then rested." for n in range(3)]
+    # Six quotes of about 1,000 characters each (under the engine's 1,200-character cap).
+    paragraphs = [f"Paragraph {n}: " + clause * 15 + "and then rested." for n in range(6)]
     (corpus / "zebras.txt").write_text(
         "Zebras\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8"
     )
-    bot = await start_bot(corpus=corpus)
+    bot = await start_bot(corpus=corpus, RESULTS_PER_ANSWER="6")
     question = bot.message("Where did the zebra herd cross?")
     # The keyboard rides on the last part, and parts are sent in order.
     await bot.fake.wait_for("sendMessage", lambda p: "reply_markup" in p)
@@ -207,9 +208,9 @@ async def test_answer_longer_than_a_message_is_split_with_buttons_on_the_last_pa
         assert len(part["text"]) <= 4096
         assert_telegram_html(part["text"])
     shown = "".join(part["text"] for part in sent)
-    # All three long quotes made it, whole and numbered.
-    assert shown.count("zebra") == 3 * 40
-    assert all(f"<b>{n}.</b>" in shown for n in (1, 2, 3))
+    # All six long quotes made it, whole and numbered.
+    assert shown.count("zebra") == 6 * 15
+    assert all(f"<b>{n}.</b>" in shown for n in range(1, 7))
 
 
 def group_message(text: str, entities: list[dict[str, Any]], **extra: Any) -> Message:

@@ -95,9 +95,8 @@ def test_prose_first_line_stays_quotable_and_the_file_names_the_document() -> No
     text = "The Eiffel Tower was completed in 1889.\n\nIt is located in Paris.\n"
     document = parse_document("prose/eiffel_notes.txt", text, "h")
     assert document.meta.title == "eiffel notes"
-    assert [text[s.start : s.end] for s in document.sentences][0] == (
-        "The Eiffel Tower was completed in 1889."
-    )
+    first = document.sentences[0]
+    assert text[first.start : first.end] == "The Eiffel Tower was completed in 1889."
     single = parse_document("wifi.txt", "The wifi password is taped under the fridge.\n", "h")
     assert len(single.sentences) == 1
 
