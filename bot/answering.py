@@ -6,15 +6,16 @@ the page itself (question, quote positions, offset) lives in the ``bot_answers``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 
-from bot.render import render_answer
+from bot.render import answer_page
 from bot.state import BotState
 from bot.storage import QuoteRef
-from retrieval.models import Answer
+from retrieval.models import Answer, Quote
 
 ButtonKind = Literal["more", "context", "up", "down"]
 _PREFIX: dict[ButtonKind, str] = {"more": "m", "context": "c", "up": "u", "down": "d"}
@@ -79,8 +80,8 @@ def without_more(markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([row for row in rows if row])
 
 
-def quote_refs(answer: Answer) -> list[QuoteRef]:
-    return [QuoteRef(q.document.id, q.start, q.end, q.text) for q in answer.quotes]
+def quote_refs(quotes: Sequence[Quote]) -> list[QuoteRef]:
+    return [QuoteRef(q.document.id, q.start, q.end, q.text) for q in quotes]
 
 
 async def send_answer(
@@ -94,20 +95,23 @@ async def send_answer(
     offset: int = 0,
     thread_id: int | None = None,
 ) -> None:
-    """Send ``answer`` (split as needed) with its buttons under the last message."""
-    chunks = render_answer(answer, offset=offset)
+    """Send ``answer`` (a few messages at most) with its buttons under the last message.
+
+    Quotes that do not fit are left for "More": the stored page holds only those shown, and
+    the next page starts after them.
+    """
+    chunks, shown = answer_page(answer, offset=offset)
     markup: InlineKeyboardMarkup | None = None
-    if answer.quotes and not answer.abstained:
+    if shown:
+        has_more = answer.has_more or shown < len(answer.quotes)
         answer_id = await state.storage.save_answer(
             question_id=question_id,
             offset=offset,
-            quotes=quote_refs(answer),
-            has_more=answer.has_more,
+            quotes=quote_refs(answer.quotes[:shown]),
+            has_more=has_more,
             index_built_at=state.engine.stats().built_at,
         )
-        markup = answer_keyboard(
-            answer_id, count=len(answer.quotes), offset=offset, has_more=answer.has_more
-        )
+        markup = answer_keyboard(answer_id, count=shown, offset=offset, has_more=has_more)
     for n, chunk in enumerate(chunks):
         first, last = n == 0, n == len(chunks) - 1
         await bot.send_message(

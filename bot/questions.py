@@ -113,7 +113,7 @@ async def answer_question(update: Update, context: Context, raw_question: str) -
         chat_type=str(chat.type),
         question=question,
         abstained=answer.abstained,
-        quotes=quote_refs(answer),
+        quotes=quote_refs(answer.quotes),
         latency_ms=answer.latency_ms,
     )
     await send_answer(
@@ -172,7 +172,7 @@ async def inline_query(update: Update, context: Context) -> None:
         chat_type=f"inline:{query.chat_type}" if query.chat_type else "inline",
         question=question,
         abstained=answer.abstained,
-        quotes=quote_refs(answer),
+        quotes=quote_refs(answer.quotes),
         latency_ms=answer.latency_ms,
     )
     quotes = () if answer.abstained else answer.quotes[:INLINE_RESULTS]

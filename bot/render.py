@@ -24,6 +24,8 @@ MAX_ENTITIES = 90
 # entity budget on its own.
 MAX_HIGHLIGHTS_PER_QUOTE = 30
 INLINE_DESCRIPTION_CHARS = 200
+# A long answer is at most this many messages; quotes that do not fit go to "More".
+MAX_MESSAGES_PER_ANSWER = 3
 # Metadata comes from documents and uploads: clamp every field so that a source line can
 # never crowd a quote (or the whole message) out. Visible characters; escaped HTML may be
 # up to twice as long before the field is cut further.
@@ -147,49 +149,39 @@ def plain_source(document: DocumentMeta) -> str:
     return " · ".join(parts)
 
 
-def _split_text(text: str, terms: Sequence[str], budget: int) -> list[str]:
-    """Cut ``text`` between words into pieces whose highlighted HTML fits in ``budget``."""
-    pieces: list[str] = []
-    current = ""
-    current_len = 0
+def _fit_quote(text: str, terms: Sequence[str], budget: int) -> str:
+    """``text`` highlighted, or if that is longer than ``budget``, its start cut between
+    words with " …" (a first word longer than the budget is cut by characters)."""
+    whole = highlight(text, terms)
+    if len(whole) <= budget:
+        return whole
+    room = budget - 2  # " …"
+    kept: list[str] = []
+    size = 0
     for word in _PIECES.findall(text):
-        rendered = len(highlight(word, terms))
-        if rendered > budget:
-            # A "word" longer than a message: cut it by characters; escaping grows a
-            # character to at most 6 and <b></b> adds 7, so this always fits.
-            if current:
-                pieces.append(current)
-                current, current_len = "", 0
-            step = max(1, (budget - 7) // 6)
-            pieces.extend(word[i : i + step] for i in range(0, len(word), step))
-            continue
-        if current_len + rendered > budget and current:
-            pieces.append(current)
-            current, current_len = "", 0
-        current += word
-        current_len += rendered
-    if current:
-        pieces.append(current)
-    return pieces
+        size += len(highlight(word, terms))
+        if size > room:
+            break
+        kept.append(word)
+    cut = "".join(kept).rstrip()
+    if not cut:
+        # Escaping makes a character at most 6 long, and <b></b> adds 7.
+        cut = text[: max(1, (room - 7) // 6)]
+    out = f"{highlight(cut, terms)} …"
+    while len(out) > budget and cut:  # safety net; halving always ends
+        cut = cut[: len(cut) // 2]
+        out = f"{highlight(cut, terms)} …"
+    return out
 
 
-def render_quote(quote: Quote, number: int | None = None) -> list[str]:
-    """One quote as HTML blocks: the highlighted text in a blockquote, then its source.
-
-    Usually a single block; a quote too long for one message becomes several blockquotes,
-    cut between words, with the source after the last one.
-    """
+def render_quote(quote: Quote, number: int | None = None) -> str:
+    """One quote as one HTML block that fits a message: the highlighted text in a
+    blockquote (cut between words with "…" if too long), then its source."""
     label = f"<b>{number}.</b> " if number is not None else ""
     source = f"{label}{render_source(quote.document)}"
-    text = quote.text.strip()
-    whole = f"<blockquote>{highlight(text, quote.terms)}</blockquote>\n{source}"
-    if len(whole) <= MAX_MESSAGE_CHARS and count_entities(whole) <= MAX_ENTITIES:
-        return [whole]
-    budget = MAX_MESSAGE_CHARS - len(source) - 40
-    parts = _split_text(text, quote.terms, budget)
-    blocks = [f"<blockquote>{highlight(p.strip(), quote.terms)}</blockquote>" for p in parts]
-    blocks[-1] = f"{blocks[-1]}\n{source}"
-    return blocks
+    budget = MAX_MESSAGE_CHARS - len(source) - 40  # > 2000: render_source is clamped
+    text = _fit_quote(quote.text.strip(), quote.terms, budget)
+    return f"<blockquote>{text}</blockquote>\n{source}"
 
 
 def pack(blocks: Iterable[str], *, separator: str = "\n\n") -> list[str]:
@@ -222,14 +214,23 @@ def render_refusal() -> str:
     )
 
 
-def render_answer(answer: Answer, *, offset: int = 0) -> list[str]:
-    """An answer as one or more messages; quotes are numbered from ``offset + 1``."""
+def answer_page(answer: Answer, *, offset: int = 0) -> tuple[list[str], int]:
+    """An answer as at most :data:`MAX_MESSAGES_PER_ANSWER` messages, and how many of its
+    quotes they show (numbered from ``offset + 1``); the rest belong on the next page."""
     if answer.abstained or not answer.quotes:
-        return [render_refusal()] if offset == 0 else ["That's all I found — no more quotes."]
-    blocks: list[str] = []
-    for n, quote in enumerate(answer.quotes, start=offset + 1):
-        blocks.extend(render_quote(quote, n))
-    return pack(blocks)
+        refusal = render_refusal() if offset == 0 else "That's all I found — no more quotes."
+        return [refusal], 0
+    blocks = [render_quote(q, n) for n, q in enumerate(answer.quotes, start=offset + 1)]
+    for shown in range(len(blocks), 0, -1):
+        chunks = pack(blocks[:shown])
+        if len(chunks) <= MAX_MESSAGES_PER_ANSWER:
+            return chunks, shown
+    raise AssertionError("unreachable: one block always fits one message")  # pragma: no cover
+
+
+def render_answer(answer: Answer, *, offset: int = 0) -> list[str]:
+    """The messages of :func:`answer_page`."""
+    return answer_page(answer, offset=offset)[0]
 
 
 # --- context ----------------------------------------------------------------------------------
@@ -274,15 +275,7 @@ def render_context(context: Context) -> str:
 
 def render_inline_message(quote: Quote) -> str:
     """The message an inline result sends: the quote and its source, within one message."""
-    blocks = render_quote(quote)
-    return blocks[0] if len(blocks) == 1 else _short_quote(quote)
-
-
-def _short_quote(quote: Quote) -> str:
-    source = render_source(quote.document)
-    room = MAX_MESSAGE_CHARS - len(source) - 60
-    text = _split_text(quote.text.strip(), quote.terms, room)[0]
-    return f"<blockquote>{highlight(text.strip(), quote.terms)} …</blockquote>\n{source}"
+    return render_quote(quote)
 
 
 def inline_description(quote: Quote) -> str:

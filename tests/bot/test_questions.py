@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -184,23 +185,22 @@ async def test_failure_is_logged_with_context_and_user_sees_no_traceback(
     assert "<b>Mafra</b>" in reply["text"]
 
 
-async def test_answer_longer_than_a_message_is_split_with_buttons_on_the_last_part(
+async def test_long_answer_is_at_most_three_messages_and_more_carries_on(
     start_bot: StartBot, tmp_path: Path
 ) -> None:
     corpus = tmp_path / "long"
     corpus.mkdir()
     clause = "the zebra herd & its <foals> crossed the dry river bed at dawn, "
-    # Six quotes of about 1,000 characters each (under the engine's 1,200-character cap).
-    paragraphs = [f"Paragraph {n}: " + clause * 15 + "and then rested." for n in range(6)]
+    paragraphs = [f"Paragraph {n}: " + clause * 16 + "and then rested." for n in range(12)]
     (corpus / "zebras.txt").write_text(
         "Zebras\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8"
     )
-    bot = await start_bot(corpus=corpus, RESULTS_PER_ANSWER="6")
+    bot = await start_bot(corpus=corpus, RESULTS_PER_ANSWER="10")
     question = bot.message("Where did the zebra herd cross?")
     # The keyboard rides on the last part, and parts are sent in order.
     await bot.fake.wait_for("sendMessage", lambda p: "reply_markup" in p)
     sent = bot.fake.requests_params("sendMessage")
-    assert len(sent) >= 2
+    assert 2 <= len(sent) <= 3
     assert sent[0]["reply_parameters"]["message_id"] == question["message_id"]
     assert all("reply_parameters" not in p for p in sent[1:])
     assert all("reply_markup" not in p for p in sent[:-1])
@@ -208,9 +208,17 @@ async def test_answer_longer_than_a_message_is_split_with_buttons_on_the_last_pa
         assert len(part["text"]) <= 4096
         assert_telegram_html(part["text"])
     shown = "".join(part["text"] for part in sent)
-    # All six long quotes made it, whole and numbered.
-    assert shown.count("zebra") == 6 * 15
-    assert all(f"<b>{n}.</b>" in shown for n in range(1, 7))
+    numbers = [int(n) for n in re.findall(r"<b>(\d+)\.</b>", shown)]
+    count = len(numbers)
+    assert numbers == list(range(1, count + 1)) and count < 10
+    buttons = bot.buttons(sent[-1])
+    assert {f"📄 Context {n}" for n in numbers} <= set(buttons)
+    assert f"📄 Context {count + 1}" not in buttons
+    # The quotes that did not fit come next, numbered on.
+    last = sent[-1]["_result"]
+    bot.press(buttons["More ▸"], last)
+    [more] = await bot.replies_to(last)
+    assert f"<b>{count + 1}.</b>" in more["text"]
 
 
 def group_message(text: str, entities: list[dict[str, Any]], **extra: Any) -> Message:

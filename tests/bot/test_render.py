@@ -16,7 +16,9 @@ from bot.render import (
     MAX_ENTITIES,
     MAX_HIGHLIGHTS_PER_QUOTE,
     MAX_MESSAGE_CHARS,
+    MAX_MESSAGES_PER_ANSWER,
     UsageStats,
+    answer_page,
     count_entities,
     highlight,
     plain_source,
@@ -115,10 +117,11 @@ def test_abstention_renders_friendly_refusal_with_hints() -> None:
     assert_telegram_html(message)
 
 
-def test_long_answer_splits_at_quote_boundaries() -> None:
+def test_long_answer_is_at_most_three_messages_of_whole_quotes() -> None:
     quotes = [quote(f"Quote {n} " + "word & more " * 120, ("word",)) for n in range(12)]
-    chunks = render_answer(answer(*quotes))
-    assert len(chunks) > 1
+    chunks, shown = answer_page(answer(*quotes))
+    assert 1 < len(chunks) <= MAX_MESSAGES_PER_ANSWER
+    assert 1 <= shown < 12
     for chunk in chunks:
         assert len(chunk) <= MAX_MESSAGE_CHARS
         assert count_entities(chunk) <= MAX_ENTITIES
@@ -126,35 +129,46 @@ def test_long_answer_splits_at_quote_boundaries() -> None:
         # Whole quotes only: every blockquote is followed by its source line.
         assert chunk.count("<blockquote>") == chunk.count("Tom &amp; Jerry")
     numbers = [int(n) for c in chunks for n in re.findall(r"<b>(\d+)\.</b>", c)]
-    assert numbers == list(range(1, 13))
+    assert numbers == list(range(1, shown + 1))
+    # The next page carries on where this one stopped.
+    rest, _ = answer_page(answer(*quotes[shown:]), offset=shown)
+    assert f"<b>{shown + 1}.</b>" in rest[0]
+
+
+def test_many_huge_quotes_still_make_at_most_three_messages() -> None:
+    quotes = [quote("word " * 5000, ("word",), HUGE) for _ in range(10)]
+    chunks, shown = answer_page(answer(*quotes), offset=20)
+    assert len(chunks) <= MAX_MESSAGES_PER_ANSWER and 1 <= shown <= 3
+    assert "<b>21.</b>" in chunks[0]
+    for chunk in chunks:
+        assert len(chunk) <= MAX_MESSAGE_CHARS
+        assert_telegram_html(chunk)
 
 
 def test_quote_longer_than_a_message_is_cut_between_words_outside_tags() -> None:
     rng = random.Random(7)
     words = ["alpha", "<beta>", "&gamma", "delta", '"eps"', "zeta"]
     text = " ".join(rng.choice(words) for _ in range(3000))
-    blocks = render_quote(quote(text, ("alpha", "delta")), 1)
-    assert len(blocks) > 1
-    for block in blocks:
-        assert len(block) <= MAX_MESSAGE_CHARS
-        assert_telegram_html(block)
-    shown = " ".join(visible(b.split("</blockquote>")[0]) for b in blocks)
-    assert shown.split() == text.split()
-    chunks = render_answer(answer(quote(text, ("alpha",))))
-    assert all(len(c) <= MAX_MESSAGE_CHARS for c in chunks)
+    [message] = render_answer(answer(quote(text, ("alpha", "delta"))))
+    assert len(message) <= MAX_MESSAGE_CHARS
+    assert_telegram_html(message)
+    shown = visible(message.split("</blockquote>")[0])
+    assert shown.endswith(" …")
+    kept = shown[: -len(" …")].split()
+    assert kept == text.split()[: len(kept)] and len(kept) > 100
+    assert message.endswith("Tom &amp; Jerry &lt;live&gt;</a> · A. Writer · 2021-01-02")
 
 
-def test_a_single_huge_word_is_still_split_safely() -> None:
-    blocks = render_quote(quote("&" * 9000), 1)
-    for block in blocks:
-        assert len(block) <= MAX_MESSAGE_CHARS
-        assert_telegram_html(block)
-    assert sum(visible(b.split("</blockquote>")[0]).count("&") for b in blocks) == 9000
+def test_a_single_huge_word_is_still_cut_safely() -> None:
+    block = render_quote(quote("&" * 9000), 1)
+    assert len(block) <= MAX_MESSAGE_CHARS
+    assert_telegram_html(block)
+    assert 100 < visible(block.split("</blockquote>")[0]).count("&") < 9000
 
 
 def test_highlights_are_capped_to_respect_the_entity_limit() -> None:
     text = " ".join(["lamp"] * 300)
-    [block] = render_quote(quote(text, ("lamp",)))
+    block = render_quote(quote(text, ("lamp",)))
     assert block.count("<b>") <= MAX_HIGHLIGHTS_PER_QUOTE + 1
     chunks = render_answer(answer(*[quote(text, ("lamp",)) for _ in range(5)]))
     assert all(count_entities(c) <= MAX_ENTITIES for c in chunks)
