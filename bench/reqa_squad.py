@@ -22,15 +22,14 @@ from rank_bm25 import BM25Okapi
 
 from retrieval.answer import AnswerSettings, answer, rank_sentences
 from retrieval.index import Index, IndexSettings
-from retrieval.models import DocumentMeta, Span
+from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
 from retrieval.scoring import BM25Parameters
-from retrieval.store import StoredDocument
 from retrieval.text import tokenize
 
 Ranker = Callable[[list[str]], list[int]]
 
 
-def load(data: Path) -> tuple[list[StoredDocument], list[dict[str, object]]]:
+def load(data: Path) -> tuple[list[ParsedDocument], list[dict[str, object]]]:
     with gzip.open(data / "sentences.jsonl.gz", "rt", encoding="utf-8") as f:
         sentences = [json.loads(line) for line in f]
     with gzip.open(data / "questions.jsonl.gz", "rt", encoding="utf-8") as f:
@@ -39,7 +38,7 @@ def load(data: Path) -> tuple[list[StoredDocument], list[dict[str, object]]]:
         d["doc_id"]: d["title"]
         for d in map(json.loads, (data / "docs.jsonl").read_text("utf-8").splitlines())
     }
-    documents: list[StoredDocument] = []
+    documents: list[ParsedDocument] = []
     by_doc: dict[int, list[dict[str, object]]] = {}
     for s in sentences:
         by_doc.setdefault(int(s["doc_id"]), []).append(s)
@@ -53,13 +52,15 @@ def load(data: Path) -> tuple[list[StoredDocument], list[dict[str, object]]]:
             current = row["para_id"]
             sentence = str(row["text"])
             records.append(
-                (len(paragraphs), position, position + len(sentence), tuple(tokenize(sentence)))
+                SentenceRecord(
+                    len(paragraphs), position, position + len(sentence), tuple(tokenize(sentence))
+                )
             )
             text += sentence + " "
             position = len(text)
         paragraphs.append(Span(paragraph_start, position - 1))
         meta = DocumentMeta(id=str(doc_id), title=titles[doc_id])
-        documents.append(StoredDocument(meta, "", text, tuple(paragraphs), tuple(records)))
+        documents.append(ParsedDocument(meta, text, "", tuple(paragraphs), tuple(records)))
     return documents, questions
 
 
@@ -151,7 +152,7 @@ def main() -> None:
     documents, questions = load(args.data)
     if args.limit:
         questions = questions[: args.limit]
-    tokens = [s[3] for d in documents for s in d.sentences]
+    tokens = [s.tokens for d in documents for s in d.sentences]
     print(
         f"{len(tokens)} sentences, {len(questions)} questions, loaded and tokenized in "
         f"{time.perf_counter() - started:.1f} s"

@@ -32,7 +32,7 @@ from retrieval.models import (
     SkippedFile,
     Span,
 )
-from retrieval.store import Store, StoredDocument
+from retrieval.store import Store
 from retrieval.text import normalize_space
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ class Engine:
         """The serving index's documents, minus the removed and replaced, plus the parsed."""
         dropped = set(removed) | {d.meta.id for d in parsed}
         documents = [d for d in serving.documents if d.meta.id not in dropped]
-        documents += [StoredDocument.from_parsed(d) for d in parsed]
+        documents += parsed
         documents.sort(key=lambda d: d.meta.id)
         return Index(documents, self.index_settings)
 

@@ -11,9 +11,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from retrieval.models import IndexStats, Span
+from retrieval.models import IndexStats, ParsedDocument, Span
 from retrieval.scoring import BM25Parameters, RankBM25Scorer, Scorer
-from retrieval.store import StoredDocument
 
 ScorerFactory = Callable[[Sequence[Sequence[str]], BM25Parameters], Scorer]
 
@@ -48,12 +47,12 @@ class Index:
 
     def __init__(
         self,
-        documents: Sequence[StoredDocument],
+        documents: Sequence[ParsedDocument],
         settings: IndexSettings | None = None,
         scorer_factory: ScorerFactory = RankBM25Scorer,
     ) -> None:
         self.settings = settings or IndexSettings()
-        self.documents: tuple[StoredDocument, ...] = tuple(documents)
+        self.documents: tuple[ParsedDocument, ...] = tuple(documents)
         self._by_id = {d.meta.id: d for d in self.documents}
         self.sentences: list[IndexedSentence] = []
         self.sentence_tokens: list[tuple[str, ...]] = []
@@ -63,9 +62,9 @@ class Index:
 
         for number, document in enumerate(documents):
             first = len(self.sentences)
-            for paragraph, start, end, tokens in document.sentences:
-                self.sentences.append(IndexedSentence(number, paragraph, start, end, -1))
-                self.sentence_tokens.append(tokens)
+            for s in document.sentences:
+                self.sentences.append(IndexedSentence(number, s.paragraph, s.start, s.end, -1))
+                self.sentence_tokens.append(s.tokens)
             self._add_passages(first, len(self.sentences), passage_tokens)
 
         self.sentence_scorer = scorer_factory(self.sentence_tokens, self.settings.sentence_bm25)
@@ -106,12 +105,12 @@ class Index:
             len(self.documents), len(self.passages), len(self.sentences), self.built_at
         )
 
-    def document(self, document_id: str) -> StoredDocument | None:
+    def document(self, document_id: str) -> ParsedDocument | None:
         return self._by_id.get(document_id)
 
-    def quotable_paragraphs(self, document: StoredDocument) -> list[Span]:
+    def quotable_paragraphs(self, document: ParsedDocument) -> list[Span]:
         """The document's paragraphs that hold indexed sentences (not titles, bylines, blurbs)."""
-        numbers = sorted({s[0] for s in document.sentences})
+        numbers = sorted({s.paragraph for s in document.sentences})
         return [document.paragraphs[n] for n in numbers]
 
     def sentence_text(self, sentence: int) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiosqlite
 
 from retrieval.errors import StoreError
-from retrieval.models import DocumentMeta, ParsedDocument, Span
+from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
 
 SCHEMA_VERSION = 1
 
@@ -51,35 +51,13 @@ _MIGRATIONS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class StoredDocument:
-    """A document as read back from the database, with everything the index needs."""
-
-    meta: DocumentMeta
-    content_hash: str
-    text: str
-    paragraphs: tuple[Span, ...]
-    sentences: tuple[tuple[int, int, int, tuple[str, ...]], ...]
-    """``(paragraph, start, end, tokens)`` in reading order."""
-
-    @classmethod
-    def from_parsed(cls, document: ParsedDocument) -> StoredDocument:
-        return cls(
-            document.meta,
-            document.content_hash,
-            document.text,
-            document.paragraphs,
-            tuple((s.paragraph, s.start, s.end, s.tokens) for s in document.sentences),
-        )
-
-
 @dataclass(slots=True)
 class _DocumentRows:
     meta: DocumentMeta
     digest: str
     text: str
     paragraphs: list[Span] = field(default_factory=list)
-    sentences: list[tuple[int, int, int, tuple[str, ...]]] = field(default_factory=list)
+    sentences: list[SentenceRecord] = field(default_factory=list)
 
 
 class Store:
@@ -190,7 +168,7 @@ class Store:
             ],
         )
 
-    async def load(self) -> list[StoredDocument]:
+    async def load(self) -> list[ParsedDocument]:
         """Every stored document with its passages and sentences, in path order."""
         rows: dict[int, _DocumentRows] = {}
         async with self._db.execute(
@@ -208,9 +186,11 @@ class Store:
             " ORDER BY document_id, start"
         ) as cursor:
             async for document_id, passage, start, end, tokens in cursor:
-                rows[document_id].sentences.append((passage, start, end, tuple(tokens.split())))
+                rows[document_id].sentences.append(
+                    SentenceRecord(passage, start, end, tuple(tokens.split()))
+                )
         documents = [
-            StoredDocument(r.meta, r.digest, r.text, tuple(r.paragraphs), tuple(r.sentences))
+            ParsedDocument(r.meta, r.text, r.digest, tuple(r.paragraphs), tuple(r.sentences))
             for r in rows.values()
         ]
         documents.sort(key=lambda d: d.meta.id)

@@ -7,24 +7,13 @@ import pytest
 from retrieval.answer import MAX_QUOTE_CHARS, answer
 from retrieval.corpus import iter_corpus_files, load_document
 from retrieval.index import Index
-from retrieval.models import DocumentMeta
-from retrieval.store import StoredDocument
+from retrieval.models import DocumentMeta, ParsedDocument
 
 
 def build_index(corpus: Path) -> Index:
-    stored = []
-    for document_id, path in iter_corpus_files(corpus):
-        document = load_document(document_id, path)
-        stored.append(
-            StoredDocument(
-                document.meta,
-                document.content_hash,
-                document.text,
-                document.paragraphs,
-                tuple((s.paragraph, s.start, s.end, s.tokens) for s in document.sentences),
-            )
-        )
-    return Index(stored)
+    return Index(
+        [load_document(document_id, path) for document_id, path in iter_corpus_files(corpus)]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +87,7 @@ def test_tiny_corpus_where_rank_bm25_scores_are_zero_still_answers(tmp_path: Pat
 
 
 def test_empty_index_abstains() -> None:
-    index = Index([StoredDocument(DocumentMeta("x", "x"), "", "", (), ())])
+    index = Index([ParsedDocument(DocumentMeta("x", "x"), "", "", (), ())])
     assert answer(index, "anything at all").abstained
 
 
