@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommand, BotCommandScopeChat, Message, Update, User
 from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.ratelimit import limit_message
 from bot.render import render_help, render_sources, render_start
-from bot.state import get_state
+from bot.state import BotState, get_state
 from retrieval.errors import QabotError
 
 logger = logging.getLogger(__name__)
@@ -43,11 +44,21 @@ async def register_commands(bot: ExtBot[Any], admin_ids: frozenset[int]) -> None
             logger.warning("Admin commands not set for user %s: %s", admin_id, exc)
 
 
+async def throttled(state: BotState, message: Message, user: User | None) -> bool:
+    """Apply the per-user limit; True (after telling the user) when over it."""
+    if user is not None and (wait := state.limiter.check(user.id)):
+        await message.reply_text(limit_message(wait), do_quote=True)
+        return True
+    return False
+
+
 async def start(update: Update, context: Context) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None:
         return
     state = get_state(context)
+    if await throttled(state, message, user):
+        return
     try:
         examples = await state.engine.example_questions(EXAMPLE_QUESTIONS)
     except QabotError:
@@ -73,11 +84,13 @@ async def help_command(update: Update, context: Context) -> None:
 
 
 async def sources(update: Update, context: Context) -> None:
-    message = update.effective_message
+    message, user = update.effective_message, update.effective_user
     if message is None:
         return
-    for chunk in render_sources(get_state(context).engine.documents()):
-        await message.reply_text(chunk)
+    state = get_state(context)
+    if await throttled(state, message, user):
+        return
+    await message.reply_text(render_sources(state.engine.documents()))
 
 
 async def unknown_command(update: Update, context: Context) -> None:

@@ -333,12 +333,25 @@ def render_help(*, is_admin: bool, bot_username: str | None) -> str:
     return "\n".join(lines)
 
 
-def render_sources(documents: Sequence[DocumentMeta]) -> list[str]:
+def render_sources(documents: Sequence[DocumentMeta]) -> str:
+    """One message: the documents (by title) that fit, then how many more there are."""
     if not documents:
-        return ["I have no documents yet."]
-    header = f"📚 I quote from {len(documents)} document{_s(len(documents))}:"
-    lines = [f"• {render_source(d)}" for d in sorted(documents, key=lambda d: d.title.lower())]
-    return pack([header, *lines], separator="\n")
+        return "I have no documents yet."
+    total = len(documents)
+    text = f"📚 I quote from {total} document{_s(total)}:"
+    entities = 0
+    ordered = sorted(documents, key=lambda d: (d.title or d.id).lower())
+    for shown, document in enumerate(ordered):
+        line = f"\n• {render_source(document)}"
+        # Keep room for the "… and K more" line.
+        if (
+            len(text) + len(line) > MAX_MESSAGE_CHARS - 40
+            or entities + count_entities(line) > MAX_ENTITIES
+        ):
+            return f"{text}\n… and {total - shown} more."
+        text += line
+        entities += count_entities(line)
+    return text
 
 
 def render_reindex_report(report: ReindexReport, *, title: str = "Reloaded") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -69,3 +70,38 @@ async def test_non_text_message_gets_a_hint(bot: Harness) -> None:
     }
     [reply] = await bot.replies_to(bot.message(sticker=sticker))
     assert "only read questions typed as text" in reply["text"]
+
+
+async def test_sources_of_a_large_corpus_is_one_message(
+    start_bot: StartBot, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "many"
+    corpus.mkdir()
+    for n in range(150):
+        (corpus / f"doc{n:03}.txt").write_text(
+            f"Document number {n} about " + "t" * 60 + f"\n\nDocument {n} tells of tide {n}.\n",
+            encoding="utf-8",
+        )
+    bot = await start_bot(corpus=corpus)
+    asked = bot.message("/sources")
+    [reply] = await bot.replies_to(asked)
+    text = reply["text"]
+    assert_telegram_html(text)
+    assert len(text) <= 4096 and "150 documents" in text
+    assert re.search(r"\n… and \d+ more\.$", text)
+    await asyncio.sleep(0.3)
+    assert len(bot.fake.requests_params("sendMessage")) == 1
+
+
+async def test_start_and_sources_count_towards_the_per_user_limit(start_bot: StartBot) -> None:
+    bot = await start_bot(QUESTIONS_PER_MINUTE="2")
+    [first] = await bot.replies_to(bot.message("/start"))
+    assert "I know 2 documents" in first["text"]
+    [second] = await bot.replies_to(bot.message("/sources"))
+    assert "2 documents" in second["text"]
+    for command in ("/start", "/sources"):
+        [reply] = await bot.replies_to(bot.message(command))
+        assert "faster than I can keep up" in reply["text"], command
+    # Another user is not affected.
+    [other] = await bot.replies_to(bot.message("/sources", user=ADMIN))
+    assert "2 documents" in other["text"]
