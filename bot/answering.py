@@ -109,7 +109,8 @@ async def send_answer(
             offset=offset,
             quotes=quote_refs(answer.quotes[:shown]),
             has_more=has_more,
-            index_built_at=state.engine.stats().built_at,
+            # The index that answered: a reload since ask() must not be credited.
+            index_built_at=answer.index_built_at,
         )
         markup = answer_keyboard(answer_id, count=shown, offset=offset, has_more=has_more)
     for n, chunk in enumerate(chunks):

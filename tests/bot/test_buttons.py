@@ -12,6 +12,7 @@ from html_check import assert_telegram_html
 
 from bot.answering import answer_keyboard, decode_button, encode_button
 from bot.buttons import DOCUMENT_CHANGED, RELOADED, STALE
+from retrieval.models import Answer
 
 
 @pytest.fixture
@@ -157,3 +158,27 @@ async def test_buttons_after_a_restart(start_bot: StartBot) -> None:
     assert "<u>" in context["text"]
     query_id = second.press(second.buttons(answer)["👎"], answer)
     assert "noted" in (await callback_answer(second, query_id))["text"]
+
+
+async def test_more_after_a_reload_during_the_answer_says_reloaded(
+    paged: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = paged.state.engine
+    real_ask = engine.ask
+
+    async def ask_then_reload(*args: Any, **kwargs: Any) -> Answer:
+        answer = await real_ask(*args, **kwargs)
+        # A /reload finishing between ask() and storing the page.
+        (paged.config.corpus_dir / "porto.txt").write_text(
+            "Porto\n\nThe Dom Luis bridge crosses the Douro river.\n", encoding="utf-8"
+        )
+        await engine.reindex()
+        assert engine.stats().built_at != answer.index_built_at
+        return answer
+
+    monkeypatch.setattr(engine, "ask", ask_then_reload)
+    first = await ask(paged, "lighthouse")
+    monkeypatch.undo()
+    query_id = paged.press(paged.buttons(first)["More ▸"], first)
+    answered = await callback_answer(paged, query_id)
+    assert answered["text"] == RELOADED
