@@ -7,6 +7,7 @@ registered: usernames can be changed or taken over, ids cannot.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import PurePath
 from typing import Any
 
@@ -15,7 +16,9 @@ from telegram.ext import CallbackContext
 
 from bot.render import esc, render_reindex_report, render_stats
 from bot.state import get_state
+from retrieval.engine import safe_document_name
 from retrieval.errors import DocumentError, QabotError
+from retrieval.models import ReindexReport
 
 logger = logging.getLogger(__name__)
 
@@ -84,10 +87,20 @@ async def upload(update: Update, context: Context) -> None:
             problem = str(exc)
         else:
             await message.reply_text(
-                render_reindex_report(report, title=f"Added {name}"), do_quote=True
+                render_reindex_report(report, title=f"Added {stored_id(report, name)}"),
+                do_quote=True,
             )
             return
     await message.reply_text(f"❌ Not added: {esc(problem)}. Nothing was stored.", do_quote=True)
+
+
+def stored_id(report: ReindexReport, file_name: str) -> str:
+    """The id the upload was stored under (``Porto_Bridges.txt``, ``notes-2.md``), from the
+    report of its reindex; other files a concurrent reload picked up are passed over."""
+    safe = PurePath(safe_document_name(file_name))
+    pattern = re.compile(rf"{re.escape(safe.stem)}(?:-\d+)?{re.escape(safe.suffix)}")
+    ids = (*report.added, *report.changed)
+    return next((i for i in ids if pattern.fullmatch(i)), ids[0] if ids else safe.name)
 
 
 async def refuse(update: Update, context: Context) -> None:

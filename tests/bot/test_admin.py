@@ -7,7 +7,8 @@ from pathlib import Path
 from harness import ADMIN, ADMIN_ID, GROUP, USER, Harness, StartBot
 from html_check import assert_telegram_html
 
-from bot.admin import NOT_ADMIN, NOT_ADMIN_UPLOAD
+from bot.admin import NOT_ADMIN, NOT_ADMIN_UPLOAD, stored_id
+from retrieval.models import IndexStats, ReindexReport
 
 PORTO = b"Porto bridges\n\nThe Dom Luis bridge crosses the Douro river between Porto and Gaia.\n"
 
@@ -88,10 +89,15 @@ async def test_non_admins_are_refused_and_nothing_changes(bot: Harness) -> None:
 async def test_admin_upload_is_stored_indexed_and_answerable(bot: Harness) -> None:
     upload = bot.document("Porto Bridges!.txt", PORTO)
     [reply] = await bot.replies_to(upload)
-    assert "Added Porto Bridges!.txt" in reply["text"] and "1 added" in reply["text"]
+    # The reply names the document as stored, which is what /sources and reloads show.
+    assert "Added Porto_Bridges.txt in" in reply["text"] and "1 added" in reply["text"]
+    assert "Porto Bridges!" not in reply["text"]
     assert_telegram_html(reply["text"])
     stored = bot.config.corpus_dir / "Porto_Bridges.txt"
     assert stored.read_bytes() == PORTO
+    [again] = await bot.replies_to(bot.document("Porto Bridges!.txt", PORTO + b"Again.\n"))
+    assert "Added Porto_Bridges-2.txt in" in again["text"]
+    assert (bot.config.corpus_dir / "Porto_Bridges-2.txt").exists()
     [answer] = await bot.replies_to(bot.message("Which river does the Dom Luis bridge cross?"))
     assert "the Douro <b>river</b>" in answer["text"] and "Porto bridges" in answer["text"]
 
@@ -162,3 +168,15 @@ async def test_admin_commands_are_refused_when_no_admin_is_configured(
     [reply] = await bot.replies_to(bot.message("/reload", user=ADMIN))
     assert reply["text"] == NOT_ADMIN
     assert all("scope" not in c for c in bot.fake.requests_params("setMyCommands"))
+
+
+def test_stored_id_is_the_uploads_entry_of_the_report() -> None:
+    def report(added: tuple[str, ...], changed: tuple[str, ...] = ()) -> ReindexReport:
+        return ReindexReport(added, changed, (), 0, (), 0.1, IndexStats(1, 1, 1, 1.0))
+
+    # A concurrent reload may have added other files in the same run.
+    assert stored_id(report(("a.txt", "Porto_Bridges-3.txt")), "Porto Bridges!.txt") == (
+        "Porto_Bridges-3.txt"
+    )
+    assert stored_id(report((), ("notes.md",)), "notes.md") == "notes.md"
+    assert stored_id(report(()), "Café.md") == "Cafe.md"
