@@ -24,7 +24,6 @@ logger = logging.getLogger(__name__)
 
 Context = CallbackContext[Any, Any, Any, Any]
 
-ALLOWED_SUFFIXES = (".txt", ".md")
 NOT_ADMIN = "🔒 Sorry, only the bot's admins can do that."
 NOT_ADMIN_UPLOAD = "🔒 Thanks, but only the bot's admins can add documents. Just ask me a question!"
 
@@ -54,17 +53,6 @@ async def stats(update: Update, context: Context) -> None:
     await message.reply_text(render_stats(state.engine.stats(), await state.storage.usage()))
 
 
-def upload_problem(file_name: str | None, file_size: int | None, max_bytes: int) -> str | None:
-    """Why an upload is refused before downloading it, or None when it may be fetched."""
-    if not file_name:
-        return "the file has no name; send it as a .txt or .md document"
-    if PurePath(file_name).suffix.lower() not in ALLOWED_SUFFIXES:
-        return "only .txt and .md files can be added"
-    if file_size is not None and file_size > max_bytes:
-        return f"the file is {_mb(file_size)}, the limit is {_mb(max_bytes)}"
-    return None
-
-
 async def upload(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.document is None:
@@ -72,25 +60,29 @@ async def upload(update: Update, context: Context) -> None:
     state = get_state(context)
     document = message.document
     limit = state.config.max_upload_bytes
-    problem = upload_problem(document.file_name, document.file_size, limit)
-    if problem is None:
+    name = document.file_name or ""
+    try:
+        # Only what must be known before downloading; add_document checks the rest.
+        safe_document_name(name)
+        if document.file_size is not None and document.file_size > limit:
+            raise DocumentError(
+                name, f"the file is {_mb(document.file_size)}, the limit is {_mb(limit)}"
+            )
         telegram_file = await document.get_file()
         data = bytes(await telegram_file.download_as_bytearray())
-        name = document.file_name or ""
-        try:
-            async with state.index_lock:
-                report = await state.engine.add_document(name, data, max_bytes=limit)
-        except DocumentError as exc:
-            problem = exc.reason
-        except QabotError as exc:
-            logger.warning("Upload of %r failed: %s", name, exc)
-            problem = str(exc)
-        else:
-            await message.reply_text(
-                render_reindex_report(report, title=f"Added {stored_id(report, name)}"),
-                do_quote=True,
-            )
-            return
+        async with state.index_lock:
+            report = await state.engine.add_document(name, data, max_bytes=limit)
+    except DocumentError as exc:
+        problem = exc.reason
+    except QabotError as exc:
+        logger.warning("Upload of %r failed: %s", name, exc)
+        problem = str(exc)
+    else:
+        await message.reply_text(
+            render_reindex_report(report, title=f"Added {stored_id(report, name)}"),
+            do_quote=True,
+        )
+        return
     await message.reply_text(f"❌ Not added: {esc(problem)}. Nothing was stored.", do_quote=True)
 
 

@@ -180,3 +180,9 @@ def test_stored_id_is_the_uploads_entry_of_the_report() -> None:
     )
     assert stored_id(report((), ("notes.md",)), "notes.md") == "notes.md"
     assert stored_id(report(()), "Café.md") == "Cafe.md"
+
+
+async def test_upload_without_a_name_is_refused_before_download(bot: Harness) -> None:
+    text = await refused_upload(bot, bot.document("", PORTO))
+    assert "only .txt and .md" in text
+    assert bot.fake.requests("getFile") == []
