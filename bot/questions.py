@@ -21,6 +21,7 @@ from bot.ratelimit import limit_message
 from bot.render import clip, inline_description, plain_source, render_inline_message
 from bot.state import get_state
 from retrieval.errors import IndexNotReadyError, QabotError
+from retrieval.text import normalize_space
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +36,6 @@ INLINE_CACHE_SECONDS = 60
 USAGE_ASK = "Ask me like this: <code>/ask When did the conflict start?</code>"
 NOT_READY = "⏳ I'm still reading my documents. Please ask again in a minute."
 SEARCH_FAILED = "😕 I couldn't search my documents just now. Please try again later."
-
-
-def normalize_question(text: str) -> str:
-    return " ".join(text.split())
 
 
 def addressed_text(message: Message, bot_id: int, bot_username: str | None) -> str | None:
@@ -81,7 +78,7 @@ async def answer_question(update: Update, context: Context, raw_question: str) -
     if message is None or chat is None:
         return
     state = get_state(context)
-    question = normalize_question(raw_question)
+    question = normalize_space(raw_question)
     if not question:
         await message.reply_text(USAGE_ASK, do_quote=True)
         return
@@ -156,7 +153,7 @@ async def inline_query(update: Update, context: Context) -> None:
     if query is None:
         return
     state = get_state(context)
-    question = normalize_question(query.query)[:MAX_QUESTION_CHARS]
+    question = normalize_space(query.query)[:MAX_QUESTION_CHARS]
     if len(question) < MIN_INLINE_CHARS or state.inline_limiter.check(query.from_user.id):
         await query.answer([], cache_time=0, is_personal=True)
         return
