@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 Context = CallbackContext[Any, Any, Any, Any]
 
+ALREADY_RELOADING = "⏳ A reload is already running; this one follows as soon as it ends."
 NOT_ADMIN = "🔒 Sorry, only the bot's admins can do that."
 NOT_ADMIN_UPLOAD = "🔒 Thanks, but only the bot's admins can add documents. Just ask me a question!"
 
@@ -33,15 +34,17 @@ async def reload(update: Update, context: Context) -> None:
     if message is None:
         return
     state = get_state(context)
-    async with state.index_lock:
-        try:
-            report = await state.engine.reindex()
-        except QabotError as exc:
-            logger.warning("Reload failed: %s", exc)
-            await message.reply_text(
-                f"❌ Reload failed, the previous index keeps serving.\nReason: {esc(str(exc))}"
-            )
-            return
+    if state.engine.reindexing:
+        # The engine runs one re-index at a time: this one starts when the other ends.
+        await message.reply_text(ALREADY_RELOADING)
+    try:
+        report = await state.engine.reindex()
+    except QabotError as exc:
+        logger.warning("Reload failed: %s", exc)
+        await message.reply_text(
+            f"❌ Reload failed, the previous index keeps serving.\nReason: {esc(str(exc))}"
+        )
+        return
     await message.reply_text(render_reindex_report(report))
 
 
@@ -70,8 +73,7 @@ async def upload(update: Update, context: Context) -> None:
             )
         telegram_file = await document.get_file()
         data = bytes(await telegram_file.download_as_bytearray())
-        async with state.index_lock:
-            report = await state.engine.add_document(name, data, max_bytes=limit)
+        report = await state.engine.add_document(name, data, max_bytes=limit)
     except DocumentError as exc:
         problem = exc.reason
     except QabotError as exc:

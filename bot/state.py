@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from telegram.ext import CallbackContext
@@ -23,8 +22,6 @@ class BotState:
     storage: Storage
     limiter: QuestionLimiter
     inline_limiter: QuestionLimiter
-    # Reload and upload both rebuild the index; one at a time keeps their reports accurate.
-    index_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.config.admin_user_ids

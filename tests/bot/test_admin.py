@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from harness import ADMIN, ADMIN_ID, GROUP, USER, Harness, StartBot
 from html_check import assert_telegram_html
 
-from bot.admin import NOT_ADMIN, NOT_ADMIN_UPLOAD, stored_id
+from bot.admin import ALREADY_RELOADING, NOT_ADMIN, NOT_ADMIN_UPLOAD, stored_id
 from retrieval.models import IndexStats, ReindexReport
 
 PORTO = b"Porto bridges\n\nThe Dom Luis bridge crosses the Douro river between Porto and Gaia.\n"
@@ -186,3 +187,28 @@ async def test_upload_without_a_name_is_refused_before_download(bot: Harness) ->
     text = await refused_upload(bot, bot.document("", PORTO))
     assert "only .txt and .md" in text
     assert bot.fake.requests("getFile") == []
+
+
+async def test_reload_while_another_runs_says_so_then_reports(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(type(bot.state.engine), "reindexing", property(lambda self: True))
+    (bot.config.corpus_dir / "porto.txt").write_bytes(PORTO)
+    reload = bot.message("/reload", user=ADMIN)
+    [notice] = await bot.replies_to(reload)
+    assert notice["text"] == ALREADY_RELOADING
+    [_, report] = await bot.replies_to(reload, count=2)
+    assert "1 added" in report["text"]
+
+
+async def test_reload_and_upload_at_once_both_report_and_both_files_are_served(
+    bot: Harness,
+) -> None:
+    (bot.config.corpus_dir / "porto.txt").write_bytes(PORTO)
+    reload = bot.message("/reload", user=ADMIN)
+    upload = bot.document("trams.md", b"# Trams\n\nTrams climb the hills of Lisbon.\n")
+    [reloaded] = await bot.replies_to(reload)
+    [uploaded] = await bot.replies_to(upload)
+    assert "✅ Reloaded" in reloaded["text"]
+    assert "✅ Added trams.md" in uploaded["text"]
+    assert bot.state.engine.stats().documents == 4
