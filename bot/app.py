@@ -118,8 +118,6 @@ async def _post_init(application: BotApplication) -> None:
         raise
     limiter = QuestionLimiter(config.questions_per_minute)
     inline_limiter = QuestionLimiter(config.questions_per_minute * INLINE_QUERIES_PER_QUESTION)
-    for each in (limiter, inline_limiter):
-        each.initialize()
     application.bot_data[STATE_KEY] = BotState(config, engine, storage, limiter, inline_limiter)
     await commands.register_commands(application.bot, config.admin_user_ids)
     stats = engine.stats()
@@ -134,8 +132,6 @@ async def _post_init(application: BotApplication) -> None:
 async def _post_shutdown(application: BotApplication) -> None:
     state = application.bot_data.pop(STATE_KEY, None)
     if isinstance(state, BotState):
-        state.limiter.shutdown()
-        state.inline_limiter.shutdown()
         try:
             await state.storage.shutdown()
         finally:

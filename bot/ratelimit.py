@@ -19,12 +19,6 @@ class QuestionLimiter:
         self._clock = clock
         self._asked: dict[int, deque[float]] = {}
 
-    def initialize(self) -> None:
-        self._asked.clear()
-
-    def shutdown(self) -> None:
-        self._asked.clear()
-
     def check(self, user_id: int) -> float:
         """Record a question; return 0 when allowed, else the seconds to wait."""
         if self._per_minute <= 0:

@@ -219,13 +219,6 @@ class Storage:
             (question_id, user_id, value, time.time()),
         )
 
-    async def feedback_for(self, question_id: int) -> dict[int, int]:
-        """user id → value, for one question."""
-        async with self.db.execute(
-            "SELECT user_id, value FROM bot_feedback WHERE question_id = ?", (question_id,)
-        ) as cursor:
-            return {int(u): int(v) for u, v in await cursor.fetchall()}
-
     async def usage(self, *, now: float | None = None) -> UsageStats:
         since = (time.time() if now is None else now) - DAY_SECONDS
         async with self.db.execute(

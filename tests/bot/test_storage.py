@@ -83,7 +83,11 @@ async def test_feedback_is_one_vote_per_user_and_question(storage: Storage) -> N
     await storage.record_feedback(question_id=question_id, user_id=7, value=1)
     await storage.record_feedback(question_id=question_id, user_id=7, value=-1)
     await storage.record_feedback(question_id=question_id, user_id=8, value=1)
-    assert await storage.feedback_for(question_id) == {7: -1, 8: 1}
+    async with storage.db.execute(
+        "SELECT user_id, value FROM bot_feedback WHERE question_id = ? ORDER BY user_id",
+        (question_id,),
+    ) as cursor:
+        assert list(await cursor.fetchall()) == [(7, -1), (8, 1)]
     usage = await storage.usage()
     assert (usage.feedback_up, usage.feedback_down) == (1, 1)
     with pytest.raises(ValueError):
