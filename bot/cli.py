@@ -14,13 +14,13 @@ from typing import Any, NoReturn
 
 from dotenv import load_dotenv
 
+from bot.config import DEFAULT_CORPUS_DIR, DEFAULT_DATABASE_PATH, data_paths
+from bot.render import plain_source
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
 from retrieval.evaluate import evaluate, read_questions
-from retrieval.models import Answer, DocumentMeta, Quote, ReindexReport
+from retrieval.models import Answer, Quote, ReindexReport
 
-DEFAULT_CORPUS = "./corpus"
-DEFAULT_DATABASE = "./data/qabot.sqlite3"
 EXIT_USAGE = 2
 
 
@@ -35,10 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     # SUPPRESS: the options work before and after the sub-command without one hiding the other.
     common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument(
-        "--corpus", type=Path, help="corpus directory (env CORPUS_DIR, default ./corpus)"
+        "--corpus",
+        type=Path,
+        help=f"corpus directory (env CORPUS_DIR, default {DEFAULT_CORPUS_DIR})",
     )
     common.add_argument(
-        "--db", type=Path, help="index database (env DATABASE_PATH, default ./data/qabot.sqlite3)"
+        "--db",
+        type=Path,
+        help=f"index database (env DATABASE_PATH, default {DEFAULT_DATABASE_PATH})",
     )
 
     parser = _Parser(prog="qabot", description=__doc__, parents=[common])
@@ -76,8 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.app import run_bot  # Telegram is only imported when the bot is started.
 
         return run_bot(args.corpus, args.db)
-    corpus = args.corpus or Path(os.environ.get("CORPUS_DIR") or DEFAULT_CORPUS)
-    database = args.db or Path(os.environ.get("DATABASE_PATH") or DEFAULT_DATABASE)
+    corpus, database = data_paths(os.environ, corpus_dir=args.corpus, database_path=args.db)
     if not corpus.is_dir():
         print(f"qabot: corpus directory not found: {corpus}", file=sys.stderr)
         return EXIT_USAGE
@@ -182,13 +185,6 @@ async def _eval(args: argparse.Namespace, corpus: Path, database: Path) -> int:
 _COMMANDS = {"ask": _ask, "chat": _chat, "index": _index, "eval": _eval}
 
 
-def source_line(document: DocumentMeta) -> str:
-    """Title; author, date and URL where known."""
-    return " · ".join(
-        p for p in (document.title, document.author, document.date, document.url) if p
-    )
-
-
 def format_answer(answer: Answer) -> str:
     if answer.abstained:
         return "Nothing in the corpus answers this question. Try other words, or `qabot index` after adding documents."
@@ -196,7 +192,7 @@ def format_answer(answer: Answer) -> str:
 
 
 def _format_quote(quote: Quote) -> str:
-    return f"> {quote.text}\n  — {source_line(quote.document)}"
+    return f"> {quote.text}\n  — {plain_source(quote.document)}"
 
 
 def answer_to_json(answer: Answer) -> dict[str, Any]:

@@ -55,13 +55,14 @@ def load_config(
 
     Raises :class:`ConfigError` with a one-line message naming the faulty variable.
     """
+    corpus, database = data_paths(env, corpus_dir=corpus_dir, database_path=database_path)
     return BotConfig(
         token=_token(env),
         admin_user_ids=_admin_ids(env),
         base_url=_url(env, "TELEGRAM_BASE_URL", DEFAULT_BASE_URL),
         base_file_url=_url(env, "TELEGRAM_BASE_FILE_URL", DEFAULT_BASE_FILE_URL),
-        corpus_dir=corpus_dir or Path(_get(env, "CORPUS_DIR") or DEFAULT_CORPUS_DIR),
-        database_path=database_path or Path(_get(env, "DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+        corpus_dir=corpus,
+        database_path=database,
         max_upload_bytes=_int(
             env, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, 1, TELEGRAM_DOWNLOAD_LIMIT
         ),
@@ -72,6 +73,20 @@ def load_config(
             env, "RESULTS_PER_ANSWER", DEFAULT_RESULTS_PER_ANSWER, 1, MAX_RESULTS_PER_ANSWER
         ),
         log_level=_log_level(env),
+    )
+
+
+def data_paths(
+    env: Mapping[str, str],
+    *,
+    corpus_dir: Path | None = None,
+    database_path: Path | None = None,
+) -> tuple[Path, Path]:
+    """The corpus directory and index database: explicit paths, else ``CORPUS_DIR`` and
+    ``DATABASE_PATH``, else the defaults (for the bot and every ``qabot`` command alike)."""
+    return (
+        corpus_dir or Path(_get(env, "CORPUS_DIR") or DEFAULT_CORPUS_DIR),
+        database_path or Path(_get(env, "DATABASE_PATH") or DEFAULT_DATABASE_PATH),
     )
 
 

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import format_answer, main
+from bot.config import DEFAULT_DATABASE_PATH
+from retrieval.models import Answer, DocumentMeta, Quote
 
 
 def run_cli(
@@ -149,3 +152,41 @@ def test_bad_arguments_give_one_line_and_exit_code_2(args: list[str], tmp_path: 
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_source_line_lists_every_known_field_like_the_bot() -> None:
+    document = DocumentMeta(
+        id="d.md",
+        title="Bridges",
+        author="Ana",
+        date="2020",
+        url="https://example.org/b?x=1&y=2",
+        source="Porto Daily",
+    )
+    quote = Quote("The bridge is long.", 1.0, document, 0, 19)
+    text = format_answer(Answer("q?", False, (quote,), 1.0))
+    assert text.splitlines() == [
+        "> The bridge is long.",
+        "  — Bridges · Ana · Porto Daily · 2020 · https://example.org/b?x=1&y=2",
+    ]
+    bare = Quote("x", 1.0, DocumentMeta(id="e.txt", title="E", url="ftp://x"), 0, 1)
+    assert format_answer(Answer("q?", False, (bare,), 1.0)).splitlines()[1] == "  — E"
+
+
+def test_paths_come_from_the_environment_else_the_shared_defaults(
+    shipped_corpus: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CORPUS_DIR", raising=False)
+    monkeypatch.delenv("DATABASE_PATH", raising=False)
+    shutil.copytree(shipped_corpus, tmp_path / "corpus")
+    assert main(["index"]) == 0
+    assert (tmp_path / DEFAULT_DATABASE_PATH).is_file()
+    monkeypatch.setenv("CORPUS_DIR", str(shipped_corpus))
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "env.sqlite3"))
+    assert main(["index"]) == 0
+    assert (tmp_path / "env.sqlite3").is_file()
+    assert "documents: 2" in capsys.readouterr().out

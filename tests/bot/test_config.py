@@ -13,9 +13,12 @@ from harness import TOKEN
 from bot.app import run_bot
 from bot.config import (
     DEFAULT_BASE_URL,
+    DEFAULT_CORPUS_DIR,
+    DEFAULT_DATABASE_PATH,
     DEFAULT_MAX_UPLOAD_BYTES,
     BotConfig,
     ConfigError,
+    data_paths,
     load_config,
 )
 
@@ -184,3 +187,10 @@ def test_env_example_documents_exactly_the_settings_read() -> None:
     )
     values["TELEGRAM_BOT_TOKEN"] = TOKEN
     assert load_config(values) == BotConfig(token=TOKEN)  # the example shows the defaults
+
+
+def test_data_paths_explicit_then_environment_then_defaults() -> None:
+    assert data_paths({}) == (Path(DEFAULT_CORPUS_DIR), Path(DEFAULT_DATABASE_PATH))
+    env = {"CORPUS_DIR": " /c ", "DATABASE_PATH": "/d.sqlite3"}
+    assert data_paths(env) == (Path("/c"), Path("/d.sqlite3"))
+    assert data_paths(env, corpus_dir=Path("x"), database_path=Path("y")) == (Path("x"), Path("y"))
