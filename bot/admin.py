@@ -14,8 +14,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackContext
 
-from bot.render import esc, render_reindex_report, render_stats
+from bot.render import esc
 from bot.state import get_state
+from bot.texts import render_reindex_report, render_stats
 from retrieval.engine import safe_document_name
 from retrieval.errors import DocumentError, QabotError
 from retrieval.models import ReindexReport

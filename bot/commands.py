@@ -10,8 +10,8 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.ratelimit import limit_message
-from bot.render import render_help, render_sources, render_start
 from bot.state import BotState, get_state
+from bot.texts import render_help, render_sources, render_start
 from retrieval.errors import QabotError
 
 logger = logging.getLogger(__name__)

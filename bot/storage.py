@@ -16,7 +16,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.render import UsageStats
+from bot.texts import UsageStats
 
 SCHEMA_VERSION = 1
 
