@@ -17,6 +17,7 @@ from bot.render import (
     MAX_HIGHLIGHTS_PER_QUOTE,
     MAX_MESSAGE_CHARS,
     MAX_MESSAGES_PER_ANSWER,
+    MAX_SOURCE_HTML,
     answer_page,
     count_entities,
     highlight,
@@ -266,3 +267,19 @@ def test_context_with_an_empty_or_out_of_range_quote_returns() -> None:
         message = returns_within(5, lambda ctx=ctx: render_context(ctx))  # type: ignore[misc]
         assert len(message) <= MAX_MESSAGE_CHARS
         assert_telegram_html(message)
+
+
+def test_worst_case_source_stays_within_its_bound() -> None:
+    # The quote and context budgets rely on a source (and the context header) taking at
+    # most half a message.
+    assert MAX_SOURCE_HTML + len("📄 Context from \n\n") <= MAX_MESSAGE_CHARS // 2
+    url = "https://x.org/" + "a" * (1000 - len("https://x.org/"))
+    escapes = DocumentMeta(
+        id="w", title="&" * 5000, author='"' * 500, date="<" * 500, url=url, source=">" * 500
+    )
+    letters = DocumentMeta(
+        id="w", title="a" * 5000, author="b" * 500, date="c" * 500, url=url, source="d" * 500
+    )
+    for document in (escapes, letters):
+        assert "href" in render_source(document)
+        assert len(render_source(document)) <= MAX_SOURCE_HTML
