@@ -45,6 +45,8 @@ MAX_QUOTE_CHARS = 1200
 class _Candidate:
     sentence: int
     score: float
+    weight_present: float
+    """Summed weight of the question's terms found in the sentence."""
 
 
 def answer(
@@ -92,9 +94,20 @@ def rank_sentences(index: Index, query: list[str], settings: AnswerSettings) -> 
         index.passage_scorer.scores(query, [index.sentences[i].passage for i in ids])
     )
     combined = _normalised(sentence_scores) + settings.passage_weight * _normalised(passage_scores)
-    ranked = [_Candidate(s, float(score)) for s, score in zip(ids, combined, strict=True)]
-    ranked.sort(key=lambda c: (-c.score, c.sentence))
+    weights = {term: index.term_weight(term) for term in query}
+    ranked = [
+        _Candidate(s, float(score), _weight_present(index, s, weights))
+        for s, score in zip(ids, combined, strict=True)
+    ]
+    # Equal scores (all of them 0 on a tiny corpus) are ordered by how much of the question
+    # each sentence holds.
+    ranked.sort(key=lambda c: (-c.score, -c.weight_present, c.sentence))
     return ranked
+
+
+def _weight_present(index: Index, sentence: int, weights: dict[str, float]) -> float:
+    present = set(index.sentence_tokens[sentence])
+    return sum(w for term, w in weights.items() if term in present)
 
 
 def _normalised(scores: np.ndarray) -> np.ndarray:

@@ -77,9 +77,10 @@ def test_more_pages_through_further_quotes(karabakh: Index) -> None:
 def test_tiny_corpus_where_rank_bm25_scores_are_zero_still_answers(tmp_path: Path) -> None:
     # Two one-sentence documents: rank-bm25's idf of every term is 0 or floored, so "score > 0"
     # cannot decide relevance; coverage of the question's terms does.
-    (tmp_path / "a.txt").write_text("Title A\n\nOwls hunt mice at night.\n", encoding="utf-8")
-    (tmp_path / "b.txt").write_text("Title B\n\nOwls sleep during the day.\n", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("Title A\n\nOwls sleep during the day.\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Title B\n\nOwls hunt mice at night.\n", encoding="utf-8")
     index = build_index(tmp_path)
+    assert all(h.score <= 0 for h in index.sentence_scorer.top(["owl", "hunt"], 2))
     result = answer(index, "When do owls hunt mice?")
     assert not result.abstained
     assert result.quotes[0].text == "Owls hunt mice at night."
