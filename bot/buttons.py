@@ -26,6 +26,7 @@ RELOADED = (
 )
 DOCUMENT_CHANGED = "That document has changed since — please ask again for fresh quotes."
 NO_MORE = "That's all I found."
+MORE_TAKEN = "The next quotes are already on their way."
 THANKS = {1: "Thanks for the 👍!", -1: "Thanks — noted 👎. Try rephrasing, or see /sources."}
 
 
@@ -86,7 +87,12 @@ async def _more(
         # Offsets into a different index would skip or repeat quotes.
         await query.answer(RELOADED)
         return
+    # Claimed before searching: of a double tap (updates run concurrently) one sends the page.
+    if not await state.storage.claim_more(stored.id):
+        await query.answer(MORE_TAKEN)
+        return
     if wait := state.limiter.check(query.from_user.id):
+        await state.storage.release_more(stored.id)
         await query.answer(limit_message(wait))
         return
     offset = stored.offset + len(stored.quotes)
@@ -96,6 +102,7 @@ async def _more(
         )
     except QabotError:
         logger.exception("More failed for answer %s", stored.id)
+        await state.storage.release_more(stored.id)
         await query.answer("😕 I couldn't search just now. Please try again later.")
         return
     if answer.abstained or not answer.quotes:

@@ -18,7 +18,7 @@ import aiosqlite
 
 from bot.texts import UsageStats
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry migrates from version ``index`` to ``index + 1``; append, never edit.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -53,6 +53,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (question_id, user_id)
         )""",
     ),
+    # 1 → 2: a page's "More" is claimed once, so that a double tap sends one next page.
+    ("ALTER TABLE bot_answers ADD COLUMN more_used INTEGER NOT NULL DEFAULT 0",),
 )
 
 # Buttons older than this answer "expired" instead of keeping rows forever.
@@ -207,6 +209,19 @@ class Storage:
             has_more=bool(row[5]),
             index_built_at=float(row[6]),
         )
+
+    async def claim_more(self, answer_id: str) -> bool:
+        """Mark the page's "More" as used; True for the one caller that changed it."""
+        cursor = await self.db.execute(
+            "UPDATE bot_answers SET more_used = 1 WHERE id = ? AND more_used = 0", (answer_id,)
+        )
+        claimed = cursor.rowcount == 1
+        await cursor.close()
+        return claimed
+
+    async def release_more(self, answer_id: str) -> None:
+        """Make "More" usable again after it failed to send the next page."""
+        await self.db.execute("UPDATE bot_answers SET more_used = 0 WHERE id = ?", (answer_id,))
 
     async def record_feedback(self, *, question_id: int, user_id: int, value: int) -> None:
         """Store (or change) one user's 👍 (+1) or 👎 (-1) for a question."""

@@ -11,7 +11,7 @@ from harness import ADMIN, USER_ID, Harness, StartBot
 from html_check import assert_telegram_html
 
 from bot.answering import answer_keyboard, decode_button, encode_button
-from bot.buttons import DOCUMENT_CHANGED, RELOADED, STALE
+from bot.buttons import DOCUMENT_CHANGED, MORE_TAKEN, RELOADED, STALE
 from retrieval.models import Answer
 
 
@@ -182,3 +182,22 @@ async def test_more_after_a_reload_during_the_answer_says_reloaded(
     query_id = paged.press(paged.buttons(first)["More ▸"], first)
     answered = await callback_answer(paged, query_id)
     assert answered["text"] == RELOADED
+
+
+async def test_double_tap_on_more_sends_the_next_page_once(paged: Harness) -> None:
+    first = await ask(paged, "lighthouse")
+    more = paged.buttons(first)["More ▸"]
+    # Both presses are fetched in one poll and handled concurrently.
+    queries = [paged.press(more, first), paged.press(more, first)]
+    answers = [await callback_answer(paged, q) for q in queries]
+    assert sorted(a.get("text", "") for a in answers) == ["", MORE_TAKEN]
+    [page] = await paged.replies_to(first)
+    assert "<b>3.</b>" in page["text"]
+    # Every update has been answered; only one page replied to the first answer.
+    await paged.fake.wait_for("editMessageReplyMarkup")
+    pages = [
+        p
+        for p in paged.fake.requests_params("sendMessage")
+        if (p.get("reply_parameters") or {}).get("message_id") == first["message_id"]
+    ]
+    assert len(pages) == 1

@@ -48,9 +48,9 @@ async def test_schema_is_created_in_wal_mode_next_to_other_tables(tmp_path: Path
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"bot_schema_version", "bot_questions", "bot_answers", "bot_feedback"} <= tables
         assert all(t.startswith("bot_") for t in tables - {"documents"})
-        assert db.execute("SELECT version FROM bot_schema_version").fetchall() == [
-            (SCHEMA_VERSION,)
-        ]
+        assert db.execute("SELECT MAX(version) FROM bot_schema_version").fetchone() == (
+            SCHEMA_VERSION,
+        )
         assert db.execute("SELECT id FROM documents").fetchall() == [("kept",)]
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
@@ -106,3 +106,37 @@ async def test_usage_counts_total_and_last_day_and_median_latency(storage: Stora
     assert usage.median_latency_ms == 20
     await log(storage, latency=40)
     assert (await storage.usage()).median_latency_ms == 25
+
+
+async def test_more_is_claimed_once_until_released(storage: Storage) -> None:
+    question_id = await log(storage)
+    answer_id = await storage.save_answer(
+        question_id=question_id, offset=0, quotes=[], has_more=True, index_built_at=1.0
+    )
+    assert await storage.claim_more(answer_id)
+    assert not await storage.claim_more(answer_id)
+    await storage.release_more(answer_id)
+    assert await storage.claim_more(answer_id)
+    assert not await storage.claim_more("unknown")
+
+
+async def test_a_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE bot_schema_version (version INTEGER NOT NULL)")
+        db.execute("INSERT INTO bot_schema_version VALUES (1)")
+        db.execute(
+            "CREATE TABLE bot_answers (id TEXT PRIMARY KEY, question_id INTEGER NOT NULL,"
+            " created_at REAL NOT NULL, result_offset INTEGER NOT NULL, quotes TEXT NOT NULL,"
+            " has_more INTEGER NOT NULL, index_built_at REAL NOT NULL)"
+        )
+        db.execute("INSERT INTO bot_answers VALUES ('old', 1, ?, 0, '[]', 1, 1.0)", (time.time(),))
+    store = Storage(path)
+    await store.initialize()
+    try:
+        assert await store.claim_more("old")
+        assert not await store.claim_more("old")
+    finally:
+        await store.shutdown()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT MAX(version) FROM bot_schema_version").fetchone() == (2,)
