@@ -10,6 +10,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackContext
 
 from bot.answering import ButtonData, decode_button, send_answer, without_more
+from bot.errors import answer_callback
 from bot.ratelimit import limit_message
 from bot.render import render_context
 from bot.state import BotState, get_state
@@ -39,41 +40,42 @@ async def on_button(update: Update, context: Context) -> None:
     stored = await state.storage.get_answer(button.answer_id) if button else None
     message = query.message if isinstance(query.message, Message) else None
     if button is None or stored is None:
-        await query.answer(STALE)
+        await answer_callback(query, context, STALE)
         return
     if button.kind in ("up", "down"):
         value = 1 if button.kind == "up" else -1
         await state.storage.record_feedback(
             question_id=stored.question_id, user_id=query.from_user.id, value=value
         )
-        await query.answer(THANKS[value])
+        await answer_callback(query, context, THANKS[value])
     elif message is None:
         # Too old for Telegram to hand us the message: nowhere to put the reply.
-        await query.answer(STALE)
+        await answer_callback(query, context, STALE)
     elif button.kind == "context":
-        await _context(query, state, stored, button, message)
+        await _context(query, context, state, stored, button, message)
     else:
         await _more(query, context, state, stored, message)
 
 
 async def _context(
     query: CallbackQuery,
+    context: Context,
     state: BotState,
     stored: StoredAnswer,
     button: ButtonData,
     message: Message,
 ) -> None:
     if button.index >= len(stored.quotes):
-        await query.answer(STALE)
+        await answer_callback(query, context, STALE)
         return
     ref = stored.quotes[button.index]
     paragraph = await state.engine.context(
         ref.document_id, ref.start, ref.end, text=ref.text or None
     )
     if paragraph is None:
-        await query.answer(DOCUMENT_CHANGED)
+        await answer_callback(query, context, DOCUMENT_CHANGED)
         return
-    await query.answer()
+    await answer_callback(query, context)
     await message.reply_text(
         render_context(paragraph),
         reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
@@ -85,15 +87,15 @@ async def _more(
 ) -> None:
     if stored.index_built_at != state.engine.stats().built_at:
         # Offsets into a different index would skip or repeat quotes.
-        await query.answer(RELOADED)
+        await answer_callback(query, context, RELOADED)
         return
     # Claimed before searching: of a double tap (updates run concurrently) one sends the page.
     if not await state.storage.claim_more(stored.id):
-        await query.answer(MORE_TAKEN)
+        await answer_callback(query, context, MORE_TAKEN)
         return
     if wait := state.limiter.check(query.from_user.id):
         await state.storage.release_more(stored.id)
-        await query.answer(limit_message(wait))
+        await answer_callback(query, context, limit_message(wait))
         return
     offset = stored.offset + len(stored.quotes)
     try:
@@ -103,25 +105,32 @@ async def _more(
     except QabotError:
         logger.exception("More failed for answer %s", stored.id)
         await state.storage.release_more(stored.id)
-        await query.answer("😕 I couldn't search just now. Please try again later.")
+        await answer_callback(
+            query, context, "😕 I couldn't search just now. Please try again later."
+        )
         return
     if answer.abstained or not answer.quotes:
-        await query.answer(NO_MORE)
+        await answer_callback(query, context, NO_MORE)
         return
-    await query.answer()
+    try:
+        await send_answer(
+            context.bot,
+            state,
+            chat_id=message.chat.id,
+            reply_to=message.message_id,
+            answer=answer,
+            question_id=stored.question_id,
+            offset=offset,
+            thread_id=message.message_thread_id if message.is_topic_message else None,
+        )
+    except Exception:
+        # The old page keeps its "More" (it is removed only below): let it work again.
+        await state.storage.release_more(stored.id)
+        raise
+    await answer_callback(query, context)
     if message.reply_markup is not None:
-        # One "More" per page: the next page carries its own.
+        # One "More" per page: the next page, now sent, carries its own.
         try:
             await message.edit_reply_markup(without_more(message.reply_markup))
-        except BadRequest as exc:  # e.g. a double tap already removed it
+        except BadRequest as exc:
             logger.debug("More button not removed: %s", exc)
-    await send_answer(
-        context.bot,
-        state,
-        chat_id=message.chat.id,
-        reply_to=message.message_id,
-        answer=answer,
-        question_id=stored.question_id,
-        offset=offset,
-        thread_id=message.message_thread_id if message.is_topic_message else None,
-    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections import deque
 from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import CallbackContext
 
@@ -17,6 +18,12 @@ _secrets: set[str] = set()
 _factory_installed = False
 
 FRIENDLY_ERROR = "😕 Sorry, something went wrong on my side. Please try again in a moment."
+# Recently answered callback queries (Telegram refuses a second answer); a few per update
+# being handled at once is plenty.
+ANSWERED_KEY = "qabot_answered_callbacks"
+ANSWERED_REMEMBERED = 256
+
+Context = CallbackContext[Any, Any, Any, Any]
 
 
 def redact(text: str) -> str:
@@ -69,6 +76,21 @@ def _redact_record(record: logging.LogRecord) -> None:
             record.exc_text = clean
 
 
+async def answer_callback(query: CallbackQuery, context: Context, text: str | None = None) -> None:
+    """Answer ``query`` and remember it, so that the error handler never answers it again."""
+    await query.answer(text)
+    _answered(context).append(query.id)
+
+
+def _answered(context: Context) -> deque[str]:
+    answered = context.bot_data.get(ANSWERED_KEY)
+    if isinstance(answered, deque):
+        return answered
+    fresh: deque[str] = deque(maxlen=ANSWERED_REMEMBERED)
+    context.bot_data[ANSWERED_KEY] = fresh
+    return fresh
+
+
 class HideInvalidToken(logging.Filter):
     """Drops PTB's traceback for a rejected token: ``run_bot`` reports it in one line."""
 
@@ -94,7 +116,7 @@ def describe(update: object) -> str:
     return ", ".join(parts)
 
 
-async def on_error(update: object, context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log the failure with its update; tell the user something short, never a traceback."""
     error = context.error
     if update is None and isinstance(error, NetworkError):
@@ -106,7 +128,9 @@ async def on_error(update: object, context: CallbackContext[Any, Any, Any, Any])
         return
     try:
         if update.callback_query:
-            await update.callback_query.answer(FRIENDLY_ERROR)
+            # Answered already when what failed came after the answer (sending a page, say).
+            if update.callback_query.id not in _answered(context):
+                await answer_callback(update.callback_query, context, FRIENDLY_ERROR)
         elif update.effective_message and update.effective_chat:
             await update.effective_message.reply_text(FRIENDLY_ERROR, do_quote=True)
     except TelegramError as exc:

@@ -140,6 +140,10 @@ class FakeTelegram:
         """Make every later call of ``method`` fail like Telegram would."""
         self.failures[method] = (code, description)
 
+    def recover(self, method: str) -> None:
+        """Undo :meth:`fail`."""
+        self.failures.pop(method, None)
+
     def requests(self, method: str | None = None) -> list[Call]:
         with self._cond:
             return [c for c in self.calls if method is None or c.method == method]

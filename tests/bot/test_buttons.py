@@ -12,6 +12,7 @@ from html_check import assert_telegram_html
 
 from bot.answering import answer_keyboard, decode_button, encode_button
 from bot.buttons import DOCUMENT_CHANGED, MORE_TAKEN, RELOADED, STALE
+from bot.errors import FRIENDLY_ERROR
 from retrieval.models import Answer
 
 
@@ -201,3 +202,25 @@ async def test_double_tap_on_more_sends_the_next_page_once(paged: Harness) -> No
         if (p.get("reply_parameters") or {}).get("message_id") == first["message_id"]
     ]
     assert len(pages) == 1
+
+
+async def test_more_that_fails_to_send_keeps_its_button_and_answers_once(paged: Harness) -> None:
+    first = await ask(paged, "lighthouse")
+    paged.fake.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    query_id = paged.press(paged.buttons(first)["More ▸"], first)
+    answered = await callback_answer(paged, query_id)
+    assert answered["text"] == FRIENDLY_ERROR
+    # The error handler's answer is the last thing handling the press does.
+    answers = [
+        p
+        for p in paged.fake.requests_params("answerCallbackQuery")
+        if p["callback_query_id"] == query_id
+    ]
+    assert len(answers) == 1
+    assert paged.fake.requests("editMessageReplyMarkup") == []
+    # The button still works once sending does.
+    paged.fake.recover("sendMessage")
+    paged.press(paged.buttons(first)["More ▸"], first)
+    [page] = await paged.replies_to(first)
+    assert "<b>3.</b>" in page["text"]
+    await paged.fake.wait_for("editMessageReplyMarkup")
