@@ -68,6 +68,9 @@ async def _context(
     if button.index >= len(stored.quotes):
         await answer_callback(query, context, STALE)
         return
+    if wait := state.limiter.check(query.from_user.id):
+        await answer_callback(query, context, limit_message(wait))
+        return
     ref = stored.quotes[button.index]
     paragraph = await state.engine.context(
         ref.document_id, ref.start, ref.end, text=ref.text or None

@@ -224,3 +224,16 @@ async def test_more_that_fails_to_send_keeps_its_button_and_answers_once(paged: 
     [page] = await paged.replies_to(first)
     assert "<b>3.</b>" in page["text"]
     await paged.fake.wait_for("editMessageReplyMarkup")
+
+
+async def test_context_counts_towards_the_per_user_limit(start_bot: StartBot) -> None:
+    bot = await start_bot(QUESTIONS_PER_MINUTE="2")
+    answer = await ask(bot, "How is Mafra bread baked?")
+    context = bot.buttons(answer)["📄 Context 1"]
+    allowed = bot.press(context, answer)
+    [paragraph] = await bot.replies_to(answer)
+    assert paragraph["text"].startswith("📄 Context from")
+    await callback_answer(bot, allowed)
+    limited = bot.press(context, answer)
+    assert "faster than I can keep up" in (await callback_answer(bot, limited))["text"]
+    assert len(bot.fake.requests("sendMessage")) == 2
