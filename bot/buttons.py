@@ -38,7 +38,11 @@ async def on_button(update: Update, context: Context) -> None:
     state = get_state(context)
     button = decode_button(query.data)
     stored = await state.storage.get_answer(button.answer_id) if button else None
-    message = query.message if isinstance(query.message, Message) else None
+    # Telegram sends a message older than 48 hours as inaccessible: only its chat and id,
+    # dated 0 (PTB keeps it a Message, with is_accessible False).
+    message = query.message
+    if not (isinstance(message, Message) and message.is_accessible):
+        message = None
     if button is None or stored is None:
         await answer_callback(query, context, STALE)
         return
@@ -49,7 +53,7 @@ async def on_button(update: Update, context: Context) -> None:
         )
         await answer_callback(query, context, THANKS[value])
     elif message is None:
-        # Too old for Telegram to hand us the message: nowhere to put the reply.
+        # Without the message there is no keyboard to update nor page to continue.
         await answer_callback(query, context, STALE)
     elif button.kind == "context":
         await _context(query, context, state, stored, button, message)

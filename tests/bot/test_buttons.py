@@ -237,3 +237,15 @@ async def test_context_counts_towards_the_per_user_limit(start_bot: StartBot) ->
     limited = bot.press(context, answer)
     assert "faster than I can keep up" in (await callback_answer(bot, limited))["text"]
     assert len(bot.fake.requests("sendMessage")) == 2
+
+
+async def test_buttons_on_an_inaccessible_message(paged: Harness) -> None:
+    answer = await ask(paged, "lighthouse")
+    # What Telegram sends for a message older than 48 hours.
+    inaccessible = {"message_id": answer["message_id"], "date": 0, "chat": answer["chat"]}
+    for label in ("📄 Context 1", "More ▸"):
+        query_id = paged.press(paged.buttons(answer)[label], inaccessible)
+        assert (await callback_answer(paged, query_id))["text"] == STALE, label
+    query_id = paged.press(paged.buttons(answer)["👍"], inaccessible)
+    assert "Thanks" in (await callback_answer(paged, query_id))["text"]
+    assert len(paged.fake.requests("sendMessage")) == 1
