@@ -42,7 +42,13 @@ def decode_button(data: str | None) -> ButtonData | None:
     if not data:
         return None
     parts = data.split(":")
-    if len(parts) != 3 or parts[0] not in _KIND or not parts[1] or not parts[2].isdigit():
+    # isdigit() alone accepts "²", which int() refuses.
+    if (
+        len(parts) != 3
+        or parts[0] not in _KIND
+        or not parts[1]
+        or not (parts[2].isascii() and parts[2].isdigit())
+    ):
         return None
     return ButtonData(_KIND[parts[0]], parts[1], int(parts[2]))
 

@@ -131,6 +131,9 @@ async def on_error(update: object, context: Context) -> None:
             # Answered already when what failed came after the answer (sending a page, say).
             if update.callback_query.id not in _answered(context):
                 await answer_callback(update.callback_query, context, FRIENDLY_ERROR)
+        elif update.inline_query:
+            # No results rather than a spinner until the client gives up.
+            await update.inline_query.answer([], cache_time=0, is_personal=True)
         elif update.effective_message and update.effective_chat:
             await update.effective_message.reply_text(FRIENDLY_ERROR, do_quote=True)
     except TelegramError as exc:

@@ -41,7 +41,7 @@ def test_callback_data_round_trips_within_64_bytes() -> None:
     assert len(data) == 13
     assert all(isinstance(d, str) and len(d.encode()) <= 64 for d in data)
     assert decode_button(encode_button("context", "AbCdEfGhIjK", 9)) is not None
-    for junk in (None, "", "x", "m:", "z:abc:0", "m:abc:x", "m:abc:0:1"):
+    for junk in (None, "", "x", "m:", "z:abc:0", "m:abc:x", "m:abc:0:1", "c:abc:²", "c:abc:٣"):
         assert decode_button(junk) is None
 
 
@@ -112,7 +112,7 @@ async def test_feedback_is_stored(bot: Harness) -> None:
 
 async def test_unknown_or_foreign_buttons_get_a_polite_answer(bot: Harness) -> None:
     answer = await ask(bot, "How is Mafra bread baked?")
-    for data in ("m:doesNotExist:0", "u:doesNotExist:0", "something else"):
+    for data in ("m:doesNotExist:0", "u:doesNotExist:0", "something else", "c:abc:²"):
         query_id = bot.press(data, answer)
         answered = await callback_answer(bot, query_id)
         assert answered["text"] == STALE

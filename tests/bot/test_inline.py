@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import pytest
 from harness import USER_ID, Harness, StartBot
 from html_check import assert_telegram_html
 
@@ -59,3 +60,14 @@ async def test_inline_queries_have_their_own_larger_limit(start_bot: StartBot) -
     # Private questions are counted separately.
     [reply] = await bot.replies_to(bot.message("How is Mafra bread baked?"))
     assert "<b>Mafra</b>" in reply["text"]
+
+
+async def test_inline_query_whose_handler_fails_gets_no_results(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bot.state.engine, "ask", broken)
+    answered = await inline_answer(bot, "lighthouse")
+    assert answered["results"] == [] and answered["cache_time"] == 0
