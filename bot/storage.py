@@ -60,6 +60,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
 # Buttons older than this answer "expired" instead of keeping rows forever.
 ANSWER_RETENTION_SECONDS = 30 * 86400
 DAY_SECONDS = 86400
+# Inline queries are logged with chat_type "inline" or "inline:<chat type>".
+_INLINE = "(chat_type = 'inline' OR chat_type LIKE 'inline:%')"
 
 
 class StorageError(Exception):
@@ -236,18 +238,20 @@ class Storage:
 
     async def usage(self, *, now: float | None = None) -> UsageStats:
         since = (time.time() if now is None else now) - DAY_SECONDS
+        # Inline queries arrive every few keystrokes: counted apart, never as questions.
         async with self.db.execute(
             "SELECT"
-            " COALESCE(SUM(abstained = 0), 0), COALESCE(SUM(abstained = 1), 0),"
-            " COALESCE(SUM(abstained = 0 AND asked_at >= ?), 0),"
-            " COALESCE(SUM(abstained = 1 AND asked_at >= ?), 0),"
-            " COUNT(*)"
-            " FROM bot_questions",
-            (since, since),
+            " COALESCE(SUM(NOT inline AND abstained = 0), 0),"
+            " COALESCE(SUM(NOT inline AND abstained = 1), 0),"
+            " COALESCE(SUM(NOT inline AND abstained = 0 AND asked_at >= ?), 0),"
+            " COALESCE(SUM(NOT inline AND abstained = 1 AND asked_at >= ?), 0),"
+            " COALESCE(SUM(inline), 0), COALESCE(SUM(inline AND asked_at >= ?), 0)"
+            f" FROM (SELECT *, {_INLINE} AS inline FROM bot_questions)",
+            (since, since, since),
         ) as cursor:
             row = await cursor.fetchone()
         assert row is not None
-        answered, refused, answered_24h, refused_24h, total = (int(v) for v in row)
+        answered, refused, answered_24h, refused_24h, inline, inline_24h = (int(v) for v in row)
         async with self.db.execute(
             "SELECT COALESCE(SUM(value = 1), 0), COALESCE(SUM(value = -1), 0) FROM bot_feedback"
         ) as cursor:
@@ -260,17 +264,21 @@ class Storage:
             refused_24h=refused_24h,
             feedback_up=int(fb[0]),
             feedback_down=int(fb[1]),
-            median_latency_ms=await self._median_latency(total),
+            median_latency_ms=await self._median_latency(answered + refused),
+            inline_total=inline,
+            inline_24h=inline_24h,
         )
 
     async def _median_latency(self, count: int) -> float | None:
+        """The median latency of the ``count`` questions (inline queries left out)."""
         if count == 0:
             return None
         # Median without loading every row: the middle one (or two) in latency order.
         offset = (count - 1) // 2
         take = 2 if count % 2 == 0 else 1
         async with self.db.execute(
-            "SELECT latency_ms FROM bot_questions ORDER BY latency_ms LIMIT ? OFFSET ?",
+            f"SELECT latency_ms FROM bot_questions WHERE NOT {_INLINE}"
+            " ORDER BY latency_ms LIMIT ? OFFSET ?",
             (take, offset),
         ) as cursor:
             values = [float(r[0]) for r in await cursor.fetchall()]

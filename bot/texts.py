@@ -119,6 +119,9 @@ class UsageStats:
     feedback_up: int
     feedback_down: int
     median_latency_ms: float | None
+    inline_total: int = 0
+    """Inline queries (sent as the user types), counted apart from questions."""
+    inline_24h: int = 0
 
 
 def render_stats(index: IndexStats, usage: UsageStats, *, now: float | None = None) -> str:
@@ -136,6 +139,7 @@ def render_stats(index: IndexStats, usage: UsageStats, *, now: float | None = No
             f"Answered: {usage.answered_total} / {usage.answered_24h}",
             f"Refused: {usage.refused_total} / {usage.refused_24h}",
             f"Median answer latency: {median}",
+            f"Inline queries: {usage.inline_total} / {usage.inline_24h}",
             "",
             "<b>Feedback</b>",
             f"👍 {usage.feedback_up}   👎 {usage.feedback_down}",

@@ -212,3 +212,19 @@ async def test_reload_and_upload_at_once_both_report_and_both_files_are_served(
     assert "✅ Reloaded" in reloaded["text"]
     assert "✅ Added trams.md" in uploaded["text"]
     assert bot.state.engine.stats().documents == 4
+
+
+async def test_stats_counts_inline_queries_apart_from_questions(bot: Harness) -> None:
+    await bot.replies_to(bot.message("How is Mafra bread baked?"))
+    # An inline query every few keystrokes while typing a question.
+    typed = "How is Mafra bread baked"
+    query_ids = [bot.inline(typed[:n]) for n in range(4, len(typed) + 1, 5)]
+    for query_id in query_ids:
+        await bot.fake.wait_for(
+            "answerInlineQuery", lambda p, q=query_id: p["inline_query_id"] == q
+        )
+    [stats] = await bot.replies_to(bot.message("/stats", user=ADMIN))
+    text = stats["text"]
+    assert "Answered: 1 / 1" in text and "Refused: 0 / 0" in text
+    assert f"Inline queries: {len(query_ids)} / {len(query_ids)}" in text
+    assert_telegram_html(text)

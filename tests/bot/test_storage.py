@@ -21,12 +21,17 @@ async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
 
 
 async def log(
-    storage: Storage, *, abstained: bool = False, latency: float = 10.0, at: float | None = None
+    storage: Storage,
+    *,
+    abstained: bool = False,
+    latency: float = 10.0,
+    at: float | None = None,
+    chat_type: str = "private",
 ) -> int:
     return await storage.log_question(
         user_id=1,
         chat_id=2,
-        chat_type="private",
+        chat_type=chat_type,
         question="q?",
         abstained=abstained,
         quotes=[] if abstained else [QuoteRef("a.txt", 0, 5, "Hello")],
@@ -140,3 +145,16 @@ async def test_a_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path)
         await store.shutdown()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT MAX(version) FROM bot_schema_version").fetchone() == (2,)
+
+
+async def test_inline_queries_are_counted_apart_from_questions(storage: Storage) -> None:
+    await log(storage, latency=10)
+    await log(storage, abstained=True, latency=20, chat_type="supergroup")
+    for kind in ("inline", "inline:private", "inline:sender", "inline:group"):
+        await log(storage, latency=1000, chat_type=kind)
+    await log(storage, latency=1000, chat_type="inline", at=time.time() - 2 * 86400)
+    usage = await storage.usage()
+    assert (usage.answered_total, usage.refused_total) == (1, 1)
+    assert (usage.answered_24h, usage.refused_24h) == (1, 1)
+    assert (usage.inline_total, usage.inline_24h) == (5, 4)
+    assert usage.median_latency_ms == 15

@@ -43,7 +43,7 @@ def test_reindex_report_and_stats() -> None:
     assert "1 added, 0 changed, 1 removed, 3 unchanged, 1 skipped" in text
     assert "new &lt;1&gt;.md" in text and "bad&amp;.txt" in text and "0.2 s" in text
     assert_telegram_html(text)
-    usage = UsageStats(5, 2, 1, 0, 3, 1, 12.4)
+    usage = UsageStats(5, 2, 1, 0, 3, 1, 12.4, inline_total=40, inline_24h=9)
     stats = render_stats(STATS, usage, now=1_000.0 + 7200)
     for expected in [
         "Documents: 2",
@@ -53,6 +53,7 @@ def test_reindex_report_and_stats() -> None:
         "👍 3",
         "👎 1",
         "2.0 h",
+        "Inline queries: 40 / 9",
     ]:
         assert expected in stats
     assert_telegram_html(stats)
