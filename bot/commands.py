@@ -45,9 +45,11 @@ async def register_commands(bot: ExtBot[Any], admin_ids: frozenset[int]) -> None
 
 
 async def throttled(state: BotState, message: Message, user: User | None) -> bool:
-    """Apply the per-user limit; True (after telling the user) when over it."""
+    """Apply the per-user limit; True when over it. The user is told once per wait; later
+    messages in it are ignored, so that a flood in a group gets one reply, not one each."""
     if user is not None and (wait := state.limiter.check(user.id)):
-        await message.reply_text(limit_message(wait), do_quote=True)
+        if state.limiter.first_refusal(user.id, wait):
+            await message.reply_text(limit_message(wait), do_quote=True)
         return True
     return False
 

@@ -17,7 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackContext
 
 from bot.answering import quote_refs, send_answer
-from bot.ratelimit import limit_message
+from bot.commands import throttled
 from bot.render import clip, inline_description, plain_source, render_inline_message
 from bot.state import get_state
 from retrieval.errors import IndexNotReadyError, QabotError
@@ -88,8 +88,7 @@ async def answer_question(update: Update, context: Context, raw_question: str) -
             do_quote=True,
         )
         return
-    if user is not None and (wait := state.limiter.check(user.id)):
-        await message.reply_text(limit_message(wait), do_quote=True)
+    if await throttled(state, message, user):
         return
     try:
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)

@@ -18,6 +18,7 @@ class QuestionLimiter:
         self._per_minute = per_minute
         self._clock = clock
         self._asked: dict[int, deque[float]] = {}
+        self._told_until: dict[int, float] = {}
 
     def check(self, user_id: int) -> float:
         """Record a question; return 0 when allowed, else the seconds to wait."""
@@ -33,6 +34,15 @@ class QuestionLimiter:
         self._forget_idle(now)
         return 0.0
 
+    def first_refusal(self, user_id: int, wait_seconds: float) -> bool:
+        """True for the first refusal until ``wait_seconds`` (what :meth:`check` returned) have
+        passed, so that a user over the limit is told once, not at every message."""
+        now = self._clock()
+        if now < self._told_until.get(user_id, 0.0):
+            return False
+        self._told_until[user_id] = now + wait_seconds
+        return True
+
     def _forget_idle(self, now: float) -> None:
         # Keeps memory bounded by active users rather than everyone who ever asked.
         if len(self._asked) < 10_000:
@@ -41,6 +51,8 @@ class QuestionLimiter:
             u for u, q in self._asked.items() if not q or q[-1] <= now - WINDOW_SECONDS
         ]:
             del self._asked[user_id]
+        for user_id in [u for u, until in self._told_until.items() if until <= now]:
+            del self._told_until[user_id]
 
 
 def limit_message(wait_seconds: float) -> str:

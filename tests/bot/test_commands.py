@@ -99,9 +99,17 @@ async def test_start_and_sources_count_towards_the_per_user_limit(start_bot: Sta
     assert "I know 2 documents" in first["text"]
     [second] = await bot.replies_to(bot.message("/sources"))
     assert "2 documents" in second["text"]
-    for command in ("/start", "/sources"):
-        [reply] = await bot.replies_to(bot.message(command))
-        assert "faster than I can keep up" in reply["text"], command
+    [reply] = await bot.replies_to(bot.message("/start"))
+    assert "faster than I can keep up" in reply["text"]
+    # Told once: later commands in the same wait are ignored.
+    ignored = bot.message("/sources")
+    [marker] = await bot.replies_to(bot.message("/help"))
+    assert "/ask" in marker["text"]
+    assert len(bot.fake.requests("sendMessage")) == 4
+    assert all(
+        (p.get("reply_parameters") or {}).get("message_id") != ignored["message_id"]
+        for p in bot.fake.requests_params("sendMessage")
+    )
     # Another user is not affected.
     [other] = await bot.replies_to(bot.message("/sources", user=ADMIN))
     assert "2 documents" in other["text"]

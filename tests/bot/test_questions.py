@@ -157,6 +157,23 @@ async def test_per_user_question_limit(start_bot: StartBot) -> None:
     assert sum("<b>Mafra</b>" in r for r in replies) == 2
 
 
+@pytest.mark.parametrize("chat", [None, GROUP], ids=["private", "group"])
+async def test_over_the_limit_a_user_is_told_once_then_ignored(
+    start_bot: StartBot, chat: dict[str, Any] | None
+) -> None:
+    bot = await start_bot(QUESTIONS_PER_MINUTE="1")
+    [answer] = await bot.replies_to(bot.message("/ask How is Mafra bread baked?", chat=chat))
+    assert "<b>Mafra</b>" in answer["text"]
+    [notice] = await bot.replies_to(bot.message("/ask Who rowed supplies?", chat=chat))
+    assert "faster than I can keep up" in notice["text"]
+    for _ in range(3):
+        bot.message("/ask Which lighthouse is a museum?", chat=chat)
+    # /help is not limited; once it is answered, the messages before it have been handled.
+    [marker] = await bot.replies_to(bot.message("/help", chat=chat))
+    assert "/ask" in marker["text"]
+    assert len(bot.fake.requests("sendMessage")) == 3
+
+
 async def test_unknown_command_points_to_help(bot: Harness) -> None:
     command = bot.message("/frobnicate")
     [reply] = await bot.replies_to(command)

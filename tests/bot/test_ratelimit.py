@@ -44,3 +44,17 @@ def test_zero_turns_the_limit_off() -> None:
 def test_message_says_how_long_to_wait() -> None:
     assert "about 42 s" in limit_message(41.6)
     assert "about 1 s" in limit_message(0.1)
+
+
+def test_a_user_over_the_limit_is_told_once_per_wait() -> None:
+    clock = Clock()
+    limiter = QuestionLimiter(1, clock=clock)
+    assert limiter.check(1) == 0
+    wait = limiter.check(1)
+    assert limiter.first_refusal(1, wait)
+    clock.now += 30
+    assert not limiter.first_refusal(1, limiter.check(1))
+    assert limiter.first_refusal(2, 10)  # per user
+    clock.now += 30  # the wait is over: the next refusal is told again
+    assert limiter.check(1) == 0
+    assert limiter.first_refusal(1, limiter.check(1))
