@@ -45,7 +45,7 @@ def addressed_text(message: Message, bot_id: int, bot_username: str | None) -> s
     replies to one of its messages; the mention itself is removed from the question.
     """
     text = message.text or ""
-    mentioned = False
+    mentions: list[MessageEntity] = []
     for entity, entity_text in message.parse_entities(
         [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
     ).items():
@@ -59,8 +59,7 @@ def addressed_text(message: Message, bot_id: int, bot_username: str | None) -> s
             and entity.user.id == bot_id
         )
         if is_bot:
-            mentioned = True
-            text = text.replace(entity_text, " ")
+            mentions.append(entity)
     reply = message.reply_to_message
     # In forum topics every message "replies" to the topic's creation message.
     replied = (
@@ -69,7 +68,20 @@ def addressed_text(message: Message, bot_id: int, bot_username: str | None) -> s
         and reply.from_user is not None
         and reply.from_user.id == bot_id
     )
-    return text if mentioned or replied else None
+    if mentions:
+        return without_entities(text, mentions)
+    return text if replied else None
+
+
+def without_entities(text: str, entities: list[MessageEntity]) -> str:
+    """``text`` with each entity's span (offsets in UTF-16 code units) replaced by a space;
+    other occurrences of the same words stay."""
+    utf16 = text.encode("utf-16-le")
+    space = " ".encode("utf-16-le")
+    for entity in sorted(entities, key=lambda e: e.offset, reverse=True):
+        start, end = 2 * entity.offset, 2 * (entity.offset + entity.length)
+        utf16 = utf16[:start] + space + utf16[end:]
+    return utf16.decode("utf-16-le")
 
 
 async def answer_question(update: Update, context: Context, raw_question: str) -> None:

@@ -271,3 +271,15 @@ def test_addressed_text_ignores_forum_topic_roots() -> None:
         "why?", [], reply_to_message={**root, "forum_topic_created": None, "text": "a"}
     )
     assert addressed_text(reply, 4242, "qa_test_bot") == "why?"
+
+
+async def test_text_mention_removes_only_the_mention_itself(bot: Harness) -> None:
+    # The bot is named "Mafra" in the mention; the emoji takes two UTF-16 code units.
+    text = "🍞 Mafra, how is Mafra bread baked?"
+    mention = {"type": "text_mention", "offset": 3, "length": 5, "user": BOT_USER}
+    asked = bot.message(text, chat=GROUP, entities=[mention])
+    [reply] = await bot.replies_to(asked)
+    assert "<b>Mafra</b> <b>bread</b> is <b>baked</b>" in reply["text"]
+    with sqlite3.connect(bot.config.database_path) as db:
+        [(question,)] = db.execute("SELECT question FROM bot_questions").fetchall()
+    assert question == "🍞 , how is Mafra bread baked?"
