@@ -12,6 +12,7 @@ from pathlib import PurePath
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackContext
 
 from bot.render import esc
@@ -27,6 +28,7 @@ Context = CallbackContext[Any, Any, Any, Any]
 
 ALREADY_RELOADING = "⏳ A reload is already running; this one follows as soon as it ends."
 NOT_ADMIN = "🔒 Sorry, only the bot's admins can do that."
+DOWNLOAD_TOO_BIG = "Telegram lets bots download files up to 20 MB"
 NOT_ADMIN_UPLOAD = "🔒 Thanks, but only the bot's admins can add documents. Just ask me a question!"
 
 
@@ -72,8 +74,12 @@ async def upload(update: Update, context: Context) -> None:
             raise DocumentError(
                 name, f"the file is {_mb(document.file_size)}, the limit is {_mb(limit)}"
             )
-        telegram_file = await document.get_file()
-        data = bytes(await telegram_file.download_as_bytearray())
+        try:
+            telegram_file = await document.get_file()
+            data = bytes(await telegram_file.download_as_bytearray())
+        except BadRequest as exc:
+            # A document sent without file_size can still be over the Bot API's limit.
+            raise DocumentError(name, _download_refused(exc)) from exc
         report = await state.engine.add_document(name, data, max_bytes=limit)
     except DocumentError as exc:
         problem = exc.reason
@@ -108,6 +114,12 @@ async def refuse_upload(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is not None:
         await message.reply_text(NOT_ADMIN_UPLOAD, do_quote=True)
+
+
+def _download_refused(exc: BadRequest) -> str:
+    if "too big" in exc.message.lower():
+        return DOWNLOAD_TOO_BIG
+    return f"Telegram refused the download ({exc.message})"
 
 
 def _mb(size: int) -> str:

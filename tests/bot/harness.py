@@ -102,16 +102,20 @@ class Harness:
         user: dict[str, Any] = ADMIN,
         file_size: int | None = None,
         mime_type: str = "text/plain",
+        announce_size: bool = True,
     ) -> dict[str, Any]:
+        """Push a document message; ``announce_size=False`` leaves out ``file_size``, which
+        Telegram may do."""
         file_id = f"file{next(self._ids)}"
         self.fake.add_file(file_id, data)
-        document = {
+        document: dict[str, Any] = {
             "file_id": file_id,
             "file_unique_id": f"u{file_id}",
             "file_name": file_name,
             "mime_type": mime_type,
-            "file_size": len(data) if file_size is None else file_size,
         }
+        if announce_size:
+            document["file_size"] = len(data) if file_size is None else file_size
         return self.message(user=user, document=document)
 
     def press(

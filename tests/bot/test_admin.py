@@ -228,3 +228,13 @@ async def test_stats_counts_inline_queries_apart_from_questions(bot: Harness) ->
     assert "Answered: 1 / 1" in text and "Refused: 0 / 0" in text
     assert f"Inline queries: {len(query_ids)} / {len(query_ids)}" in text
     assert_telegram_html(text)
+
+
+async def test_upload_over_telegrams_download_limit_is_refused(bot: Harness) -> None:
+    # Telegram may leave out file_size; getFile then refuses a file over 20 MB.
+    bot.fake.fail("getFile", 400, "Bad Request: file is too big")
+    text = await refused_upload(bot, bot.document("huge.txt", PORTO, announce_size=False))
+    assert (
+        text == "❌ Not added: Telegram lets bots download files up to 20 MB. Nothing was stored."
+    )
+    assert len(bot.fake.requests("getFile")) == 1
