@@ -29,6 +29,9 @@ def fake_telegram() -> Iterator[FakeTelegram]:
     fake.start()
     yield fake
     fake.stop()
+    # Telegram would have refused these: the bot did something wrong even if the test passed.
+    if not fake.rejections_expected:
+        assert fake.rejected == [], f"calls Telegram would refuse: {fake.rejected}"
 
 
 @pytest.fixture

@@ -3,6 +3,12 @@
 It speaks just enough of the Bot API for python-telegram-bot's real HTTP client: long polling
 (``getUpdates`` honours ``offset`` and ``timeout``), the sending methods the bot uses, and file
 downloads. Every call is recorded with its decoded parameters so tests can assert on them.
+
+Like Telegram, it refuses what Telegram refuses: text that does not parse under
+``parse_mode=HTML``, text over 4096 characters or 100 entities, ``callback_data`` over 64 bytes,
+a callback query answered twice. Each refusal is a Telegram-shaped 400 error and is recorded in
+:attr:`FakeTelegram.rejected`; the ``fake_telegram`` fixture fails the test at teardown when
+any was, unless the test called :meth:`FakeTelegram.expect_rejections`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from html_check import TelegramHTMLError, parse_telegram_html
+
 # Long polls are cut short so that stopping the bot never waits for a held request.
 MAX_POLL_SECONDS = 1.0
 # Parameters whose values are text and must not be JSON-decoded ("42" stays a string).
@@ -34,6 +42,13 @@ _TEXT_PARAMS = {
     "url",
     "query",
 }
+
+# Bot API limits the fake enforces.
+MAX_TEXT_CHARS = 4096
+MAX_ENTITIES = 100
+MAX_CALLBACK_DATA_BYTES = 64
+MAX_CALLBACK_ANSWER_CHARS = 200
+MAX_INLINE_RESULTS = 50
 
 BOT_USER = {
     "id": 4242,
@@ -52,6 +67,10 @@ class Call:
     params: dict[str, Any]
 
 
+class Rejected(Exception):
+    """A call Telegram would refuse with 400 Bad Request; the message is its description."""
+
+
 class FakeTelegram:
     """Start with :meth:`start`, stop with :meth:`stop`; thread-safe recording."""
 
@@ -60,6 +79,10 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.files: dict[str, bytes] = {}
         self.failures: dict[str, tuple[int, str]] = {}
+        self.rejected: list[tuple[Call, str]] = []
+        """Calls refused as Telegram would refuse them, with the error description."""
+        self.rejections_expected = False
+        self._answered_queries: set[str] = set()
         self._updates: list[dict[str, Any]] = []
         self._chats: dict[int, dict[str, Any]] = {}
         self._cond = threading.Condition()
@@ -140,6 +163,10 @@ class FakeTelegram:
         """Make every later call of ``method`` fail like Telegram would."""
         self.failures[method] = (code, description)
 
+    def expect_rejections(self) -> None:
+        """This test provokes refusals on purpose: do not fail it for them at teardown."""
+        self.rejections_expected = True
+
     def recover(self, method: str) -> None:
         """Undo :meth:`fail`."""
         self.failures.pop(method, None)
@@ -200,6 +227,14 @@ class FakeTelegram:
             )
             return
         try:
+            self._validate(method, params)
+        except Rejected as exc:
+            description = f"Bad Request: {exc}"
+            with self._cond:
+                self.rejected.append((Call(method, params), description))
+            self._reply(request, 400, {"ok": False, "error_code": 400, "description": description})
+            return
+        try:
             result = self._dispatch(method, params)
         except LookupError as exc:
             self._reply(request, 400, {"ok": False, "error_code": 400, "description": str(exc)})
@@ -225,6 +260,37 @@ class FakeTelegram:
                     value = json.loads(value)
             params[key] = value
         return params
+
+    def _validate(self, method: str, params: dict[str, Any]) -> None:
+        """Raise :class:`Rejected` for what Telegram would refuse."""
+        if method in ("sendMessage", "editMessageText"):
+            _check_text(params.get("text"), params.get("parse_mode"))
+        if method == "answerInlineQuery":
+            results = params.get("results") or []
+            if len(results) > MAX_INLINE_RESULTS:
+                raise Rejected("RESULTS_TOO_MUCH")
+            for result in results:
+                if not 1 <= len(str(result.get("id", "")).encode()) <= 64:
+                    raise Rejected("RESULT_ID_INVALID")
+                content = result.get("input_message_content") or {}
+                _check_text(content.get("message_text"), content.get("parse_mode"))
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict):
+            for row in markup.get("inline_keyboard", []):
+                for button in row:
+                    data = button.get("callback_data")
+                    if data is not None and not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA_BYTES:
+                        raise Rejected("BUTTON_DATA_INVALID")
+        if method == "answerCallbackQuery":
+            if len(params.get("text") or "") > MAX_CALLBACK_ANSWER_CHARS:
+                raise Rejected("MESSAGE_TOO_LONG")
+            query_id = params["callback_query_id"]
+            with self._cond:
+                if query_id in self._answered_queries:
+                    raise Rejected(
+                        "query is too old and response timeout expired or query ID is invalid"
+                    )
+                self._answered_queries.add(query_id)
 
     def _dispatch(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
@@ -296,3 +362,20 @@ class FakeTelegram:
             request.wfile.write(data)
         except OSError:
             pass  # the bot gave up on a long poll while stopping
+
+
+def _check_text(text: str | None, parse_mode: str | None) -> None:
+    if parse_mode not in (None, "HTML"):
+        raise Rejected(f"unsupported parse_mode {parse_mode!r} in the fake")
+    plain, entities = text or "", 0
+    if parse_mode == "HTML":
+        try:
+            plain, entities = parse_telegram_html(plain)
+        except TelegramHTMLError as exc:
+            raise Rejected(f"can't parse entities: {exc}") from exc
+    if not plain.strip():
+        raise Rejected("message text is empty")
+    if len(plain) > MAX_TEXT_CHARS:
+        raise Rejected("message is too long")
+    if entities > MAX_ENTITIES:
+        raise Rejected("too many entities")

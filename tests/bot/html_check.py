@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import unescape
 from html.parser import HTMLParser
 
 # tag → attributes it may carry (Bot API "HTML style" formatting options).
@@ -34,6 +35,8 @@ class _Checker(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
         self.stack: list[str] = []
+        self.entities = 0
+        self.plain: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED:
@@ -48,6 +51,7 @@ class _Checker(HTMLParser):
         if tag == "a" and not dict(attrs).get("href"):
             raise TelegramHTMLError("<a> without href")
         self.stack.append(tag)
+        self.entities += 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         raise TelegramHTMLError(f"self-closing <{tag}/> is not supported")
@@ -61,13 +65,15 @@ class _Checker(HTMLParser):
         for char in "<&":
             if char in data:
                 raise TelegramHTMLError(f"unescaped {char!r} in text: {data[:60]!r}")
+        self.plain.append(data)
 
     def handle_entityref(self, name: str) -> None:
         if name not in NAMED_ENTITIES:
             raise TelegramHTMLError(f"unsupported entity &{name};")
+        self.plain.append(unescape(f"&{name};"))
 
     def handle_charref(self, name: str) -> None:
-        pass
+        self.plain.append(unescape(f"&#{name};"))
 
     def handle_comment(self, data: str) -> None:
         raise TelegramHTMLError("comments are not supported")
@@ -84,6 +90,12 @@ class _Checker(HTMLParser):
 
 def assert_telegram_html(text: str) -> None:
     """Raise :class:`TelegramHTMLError` unless ``text`` would parse under ``parse_mode=HTML``."""
+    parse_telegram_html(text)
+
+
+def parse_telegram_html(text: str) -> tuple[str, int]:
+    """The text a user sees and the number of formatting entities, as Telegram would parse
+    ``text`` under ``parse_mode=HTML``; :class:`TelegramHTMLError` when it would not parse."""
     checker = _Checker()
     checker.feed(text)
     checker.close()
@@ -91,3 +103,4 @@ def assert_telegram_html(text: str) -> None:
         raise TelegramHTMLError(f"unterminated markup: {checker.rawdata[:60]!r}")
     if checker.stack:
         raise TelegramHTMLError(f"unclosed tags: {checker.stack}")
+    return "".join(checker.plain), checker.entities
