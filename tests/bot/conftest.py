@@ -10,7 +10,7 @@ import pytest
 from fake_telegram import FakeTelegram
 from harness import ADMIN_ID, BREAD, LIGHTHOUSES, TOKEN, Harness, StartBot
 
-from bot.app import build_application
+from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import load_config
 
 
@@ -64,7 +64,9 @@ async def start_bot(
             await app.initialize()
             own.push_async_callback(app.shutdown)
             await app.post_init(app)
-            await app.updater.start_polling(poll_interval=0, timeout=1)
+            await app.updater.start_polling(
+                poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
+            )
             await app.start()
             own.push_async_callback(app.stop)
             own.push_async_callback(app.updater.stop)

@@ -83,6 +83,8 @@ class FakeTelegram:
         """Calls refused as Telegram would refuse them, with the error description."""
         self.rejections_expected = False
         self._answered_queries: set[str] = set()
+        self.allowed_updates: list[str] | None = None
+        """The update kinds the bot asked for (``getUpdates``' ``allowed_updates``)."""
         self._updates: list[dict[str, Any]] = []
         self._chats: dict[int, dict[str, Any]] = {}
         self._cond = threading.Condition()
@@ -327,8 +329,15 @@ class FakeTelegram:
         timeout = min(float(params.get("timeout") or 0), MAX_POLL_SECONDS)
         deadline = time.monotonic() + timeout
         with self._cond:
+            # Like Telegram: the last list given applies until another is; other kinds of
+            # update are never delivered.
+            if params.get("allowed_updates"):
+                self.allowed_updates = list(params["allowed_updates"])
             # Telegram forgets updates once a later offset confirms them.
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if self.allowed_updates is not None:
+                allowed = set(self.allowed_updates)
+                self._updates = [u for u in self._updates if allowed & u.keys()]
             while not self._updates and time.monotonic() < deadline:
                 self._cond.wait(max(0.0, deadline - time.monotonic()))
             limit = int(params.get("limit") or 100)

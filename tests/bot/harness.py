@@ -143,21 +143,26 @@ class Harness:
         return query_id
 
     async def replies_to(self, message: dict[str, Any], count: int = 1) -> list[dict[str, Any]]:
-        """The bot's messages answering ``message`` (a reply, plus any continuation chunks)."""
-        first = await self.fake.wait_for(
+        """The first ``count`` of the bot's messages replying to ``message`` (continuation
+        chunks of a long answer do not reply to it and are not included)."""
+        return await self.fake.wait_for(
             "sendMessage",
             lambda p: (
                 (p.get("reply_parameters") or {}).get("message_id") == message["message_id"]
                 and p.get("chat_id") == message["chat"]["id"]
             ),
-        )
-        if count == 1:
-            return first
-        return await self.fake.wait_for(
-            "sendMessage",
-            lambda p: p.get("chat_id") == message["chat"]["id"],
             count=count,
         )
+
+    async def settle(self, *, chat: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Push a marker (``/help``, which is never limited) and wait for its reply.
+
+        Updates are fetched in order, so by then every update pushed before the marker has
+        been handed to its handler, and a handler that sends nothing has finished: a test can
+        assert that nothing else was sent (besides the marker's reply, which this returns).
+        """
+        [reply] = await self.replies_to(self.message("/help", chat=chat))
+        return reply
 
     @staticmethod
     def buttons(sent: dict[str, Any]) -> dict[str, str]:

@@ -14,6 +14,7 @@ from harness import GROUP, USER, USER_ID, Harness, StartBot
 from html_check import assert_telegram_html
 from telegram import Message
 
+from bot.app import ALLOWED_UPDATES
 from bot.errors import FRIENDLY_ERROR
 from bot.questions import addressed_text
 
@@ -105,8 +106,7 @@ async def test_group_answers_only_mentions_replies_and_ask(bot: Harness) -> None
     [reply] = await bot.replies_to(asked)
     assert "Santa Marta" in reply["text"]
 
-    # The ignored message was fetched before the others and its handler returns without
-    # awaiting anything, so it is settled by now.
+    await bot.settle(chat=GROUP)
     targets = [
         (p.get("reply_parameters") or {}).get("message_id")
         for p in bot.fake.requests_params("sendMessage")
@@ -126,8 +126,7 @@ async def test_reply_to_someone_else_or_other_mention_is_ignored(bot: Harness) -
             entities=[{"type": "mention", "offset": 0, "length": 13}],
         ),
     ]
-    marker = bot.message("/ask How is Mafra bread baked?", chat=GROUP)
-    await bot.replies_to(marker)
+    await bot.settle(chat=GROUP)
     targets = [
         (p.get("reply_parameters") or {}).get("message_id")
         for p in bot.fake.requests_params("sendMessage")
@@ -168,10 +167,8 @@ async def test_over_the_limit_a_user_is_told_once_then_ignored(
     assert "faster than I can keep up" in notice["text"]
     for _ in range(3):
         bot.message("/ask Which lighthouse is a museum?", chat=chat)
-    # /help is not limited; once it is answered, the messages before it have been handled.
-    [marker] = await bot.replies_to(bot.message("/help", chat=chat))
-    assert "/ask" in marker["text"]
-    assert len(bot.fake.requests("sendMessage")) == 3
+    await bot.settle(chat=chat)
+    assert len(bot.fake.requests("sendMessage")) == 3  # with the marker's reply
 
 
 async def test_unknown_command_points_to_help(bot: Harness) -> None:
@@ -283,3 +280,20 @@ async def test_text_mention_removes_only_the_mention_itself(bot: Harness) -> Non
     with sqlite3.connect(bot.config.database_path) as db:
         [(question,)] = db.execute("SELECT question FROM bot_questions").fetchall()
     assert question == "🍞 , how is Mafra bread baked?"
+
+
+async def test_edited_messages_never_reach_the_bot(bot: Harness) -> None:
+    # /ask handles edited messages too, but the bot asks Telegram not to send them.
+    edited = {
+        "message_id": 900,
+        "date": 0,
+        "edit_date": 1,
+        "chat": GROUP,
+        "from": USER,
+        "text": "/ask How is Mafra bread baked?",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 4}],
+    }
+    bot.fake.push({"edited_message": edited})
+    await bot.settle(chat=GROUP)
+    assert len(bot.fake.requests("sendMessage")) == 1  # the marker's reply
+    assert bot.fake.allowed_updates == ALLOWED_UPDATES
