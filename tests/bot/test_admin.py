@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from harness import ADMIN, ADMIN_ID, GROUP, USER, Harness, StartBot
@@ -192,13 +195,28 @@ async def test_upload_without_a_name_is_refused_before_download(bot: Harness) ->
 async def test_reload_while_another_runs_says_so_then_reports(
     bot: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(type(bot.state.engine), "reindexing", property(lambda self: True))
+    engine = bot.state.engine
+    real_rebuild = engine._rebuild
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_rebuild(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        release.wait(10)
+        return real_rebuild(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_rebuild", slow_rebuild)
     (bot.config.corpus_dir / "porto.txt").write_bytes(PORTO)
-    reload = bot.message("/reload", user=ADMIN)
-    [notice] = await bot.replies_to(reload)
+    first = bot.message("/reload", user=ADMIN)
+    assert await asyncio.to_thread(entered.wait, 10)  # the first holds the re-index
+    second = bot.message("/reload", user=ADMIN)
+    [notice] = await bot.replies_to(second)
     assert notice["text"] == ALREADY_RELOADING
-    [_, report] = await bot.replies_to(reload, count=2)
-    assert "1 added" in report["text"]
+    release.set()
+    [first_report] = await bot.replies_to(first)
+    assert "1 added, 0 changed, 0 removed, 2 unchanged" in first_report["text"]
+    # The second ran after the first, and found the corpus up to date.
+    [_, second_report] = await bot.replies_to(second, count=2)
+    assert "0 added, 0 changed, 0 removed, 3 unchanged" in second_report["text"]
 
 
 async def test_reload_and_upload_at_once_both_report_and_both_files_are_served(
