@@ -98,7 +98,8 @@ def baseline(tokens: list[tuple[str, ...]]) -> Ranker:
 
 def qabot(index: Index, settings: AnswerSettings) -> Ranker:
     def rank(query: list[str]) -> list[int]:
-        return [c.sentence for c in rank_sentences(index, query, settings)[:10]]
+        weights = {term: index.term_weight(term) for term in query}
+        return [c.sentence for c in rank_sentences(index, query, settings, weights)[:10]]
 
     return rank
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from retrieval.index import Index
 from retrieval.models import Answer, Quote
+from retrieval.scoring import Scorer
 from retrieval.text import normalize_space, tokenize
 
 
@@ -61,8 +62,9 @@ def answer(
     settings = settings or AnswerSettings()
     started = time.perf_counter()
     query = list(dict.fromkeys(tokenize(question)))
-    ranked = rank_sentences(index, query, settings)
-    quotes = _assemble(index, query, ranked, settings, wanted=offset + limit + 1)
+    weights = {term: index.term_weight(term) for term in query}
+    ranked = rank_sentences(index, query, settings, weights)
+    quotes = _assemble(index, query, weights, ranked, settings, wanted=offset + limit + 1)
     page = quotes[offset : offset + limit]
     return Answer(
         question=question,
@@ -74,29 +76,36 @@ def answer(
     )
 
 
-def rank_sentences(index: Index, query: list[str], settings: AnswerSettings) -> list[_Candidate]:
-    """Candidate sentences scored by their own BM25 plus that of their passage, best first."""
+def rank_sentences(
+    index: Index, query: list[str], settings: AnswerSettings, weights: dict[str, float]
+) -> list[_Candidate]:
+    """Candidate sentences scored by their own BM25 plus that of their passage, best first.
+
+    ``weights`` are the query terms' weights (:meth:`Index.term_weight`), used to break ties.
+    """
     if not query or not index.sentences:
         return []
+    passage_scores = {h.unit: h.score for h in index.passage_scorer.top(query, settings.passages)}
     candidates: dict[int, None] = {}
-    for hit in index.passage_scorer.top(query, settings.passages):
-        first, last = index.passages[hit.unit]
+    for passage in passage_scores:
+        first, last = index.passages[passage]
         for sentence in range(first, last + 1):
-            if index.sentences[sentence].passage == hit.unit:
+            if index.sentences[sentence].passage == passage:
                 candidates[sentence] = None
-    for hit in index.sentence_scorer.top(query, settings.sentences):
-        candidates[hit.unit] = None
+    sentence_scores = {
+        h.unit: h.score for h in index.sentence_scorer.top(query, settings.sentences)
+    }
+    candidates.update(dict.fromkeys(sentence_scores))
     ids = list(candidates)
     if not ids:
         return []
-    sentence_scores = np.asarray(index.sentence_scorer.scores(query, ids))
-    passage_scores = np.asarray(
-        index.passage_scorer.scores(query, [index.sentences[i].passage for i in ids])
+    own = _scores(index.sentence_scorer, query, ids, sentence_scores)
+    around = _scores(
+        index.passage_scorer, query, [index.sentences[i].passage for i in ids], passage_scores
     )
-    combined = _normalised(sentence_scores) + settings.passage_weight * _normalised(passage_scores)
-    weights = {term: index.term_weight(term) for term in query}
+    combined = _normalised(own) + settings.passage_weight * _normalised(around)
     ranked = [
-        _Candidate(s, float(score), _weight_present(index, s, weights))
+        _Candidate(s, float(score), _weight_present(index, range(s, s + 1), weights))
         for s, score in zip(ids, combined, strict=True)
     ]
     # Equal scores (all of them 0 on a tiny corpus) are ordered by how much of the question
@@ -105,8 +114,18 @@ def rank_sentences(index: Index, query: list[str], settings: AnswerSettings) -> 
     return ranked
 
 
-def _weight_present(index: Index, sentence: int, weights: dict[str, float]) -> float:
-    present = set(index.sentence_tokens[sentence])
+def _scores(
+    scorer: Scorer, query: list[str], units: list[int], known: dict[int, float]
+) -> np.ndarray:
+    """Scores of ``units``, computing only those the top-k search did not already score."""
+    missing = list(dict.fromkeys(u for u in units if u not in known))
+    scored = {**known, **dict(zip(missing, scorer.scores(query, missing), strict=True))}
+    return np.asarray([scored[u] for u in units])
+
+
+def _weight_present(index: Index, sentences: range, weights: dict[str, float]) -> float:
+    """Summed weight of the query terms found in the given sentences."""
+    present = {t for i in sentences for t in index.sentence_tokens[i]}
     return sum(w for term, w in weights.items() if term in present)
 
 
@@ -119,11 +138,11 @@ def _normalised(scores: np.ndarray) -> np.ndarray:
 def _assemble(
     index: Index,
     query: list[str],
+    weights: dict[str, float],
     ranked: list[_Candidate],
     settings: AnswerSettings,
     wanted: int,
 ) -> list[Quote]:
-    weights = {term: index.term_weight(term) for term in query}
     total = sum(weights.values())
     quotes: list[Quote] = []
     used: set[int] = set()
@@ -139,8 +158,7 @@ def _assemble(
         if _length(index, first, last) > MAX_QUOTE_CHARS:
             first = last = candidate.sentence
         span = range(first, last + 1)
-        present = {t for i in span for t in index.sentence_tokens[i]}
-        coverage = sum(w for t, w in weights.items() if t in present) / total if total else 0.0
+        coverage = _weight_present(index, span, weights) / total if total else 0.0
         if coverage < settings.min_coverage or any(i in used for i in span):
             continue
         best = candidate.score if best is None else best

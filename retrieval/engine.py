@@ -139,13 +139,14 @@ class Engine:
             stored = await self.store.document_hashes()
             # Tokens made by an older pipeline, or for another corpus, are redone even where the
             # file is unchanged.
-            current = {} if await self._stale() else stored
+            stale = await self._stale()
+            current = {} if stale else stored
             parsed, skipped, seen = await asyncio.to_thread(self._scan, current, progress)
             added = tuple(d.meta.id for d in parsed if d.meta.id not in stored)
             changed = tuple(d.meta.id for d in parsed if d.meta.id in stored)
             # A file that became unusable is dropped too: serving its old text would be stale.
             removed = tuple(sorted(set(stored) - seen))
-            if parsed or removed or current is not stored:
+            if parsed or removed or stale:
                 # Build the new index first, then write the database in one short transaction
                 # (the bot's writes wait for it), and swap only once the commit succeeded: a
                 # failure anywhere leaves the previous index serving and the database as it was.
