@@ -115,7 +115,7 @@ def parse_document(document_id: str, text: str, digest: str) -> ParsedDocument:
     all_lines = [
         (number, line) for number, p in enumerate(paragraph_spans) for line in lines(text, p)
     ]
-    if not all_lines and "title" not in meta:
+    if not all_lines:
         raise DocumentError(document_id, "no text after the front matter")
 
     title = (
