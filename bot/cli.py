@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -58,7 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
         "-n", "--limit", type=int, default=3, help="at most this many quotes (default 3)"
     )
     commands.add_parser("chat", parents=[common], help="ask questions interactively")
-    commands.add_parser("index", parents=[common], help="build or update the index")
+    index = commands.add_parser("index", parents=[common], help="build or update the index")
+    index.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="processes that parse changed files (default: all cores)",
+    )
     evaluation = commands.add_parser(
         "eval", parents=[common], help="score answers against gold strings"
     )
@@ -143,12 +151,15 @@ async def _chat(args: argparse.Namespace, corpus: Path, database: Path) -> int:
 async def _index(args: argparse.Namespace, corpus: Path, database: Path) -> int:
     from tqdm import tqdm
 
-    engine = await Engine.open(corpus, database, build=False)
+    engine = await Engine.open(corpus, database, build=False, jobs=args.jobs)
     try:
         with tqdm(unit="file", desc="indexing", file=sys.stderr, leave=False) as bar:
+            started = time.perf_counter()
 
-            def progress(done: int, total: int) -> None:
+            def progress(done: int, total: int, done_bytes: int) -> None:
                 bar.total = total
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                bar.set_postfix_str(f"{done_bytes / elapsed / 1e6:.1f} MB/s", refresh=False)
                 bar.update(done - bar.n)
 
             report = await engine.reindex(progress)
@@ -180,6 +191,13 @@ async def _eval(args: argparse.Namespace, corpus: Path, database: Path) -> int:
         print(f"MISS [{miss.problem}] {miss.question.question}")
         print(f"     gold: {list(miss.question.answers)}  first quote: {first[:160]}")
     return 0
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return number
 
 
 _COMMANDS = {"ask": _ask, "chat": _chat, "index": _index, "eval": _eval}

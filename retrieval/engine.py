@@ -7,7 +7,8 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Callable
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from retrieval.answer import AnswerSettings, answer
@@ -21,7 +22,8 @@ from retrieval.corpus import (
 )
 from retrieval.errors import DocumentError, IndexNotReadyError
 from retrieval.examples import example_questions
-from retrieval.index import Index, IndexSettings
+from retrieval.index import Index, IndexSettings, Part
+from retrieval.index_dir import IndexDirectory
 from retrieval.models import (
     Answer,
     Context,
@@ -32,13 +34,13 @@ from retrieval.models import (
     SkippedFile,
     Span,
 )
+from retrieval.parsing import FileProgress, default_jobs, parse_files
+from retrieval.segment import Vocabulary
 from retrieval.store import Store
 from retrieval.text import normalize_space
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
-"""Called with (files done, files in all) while indexing."""
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -61,6 +63,9 @@ class Engine:
         self._examples: tuple[tuple[float, int], list[str]] | None = None
         # One re-index at a time; questions never wait for it, they use the serving index.
         self._reindex_lock = asyncio.Lock()
+        self.jobs = default_jobs()
+        """Processes that parse changed files in a re-index."""
+        self._directory = IndexDirectory.beside(store.path)
 
     @classmethod
     async def open(
@@ -71,20 +76,51 @@ class Engine:
         index_settings: IndexSettings | None = None,
         answer_settings: AnswerSettings | None = None,
         build: bool = True,
+        jobs: int | None = None,
     ) -> Engine:
-        """Open the database and load its index; index the corpus first if nothing is stored."""
+        """Open the database and map its index files; index the corpus first if nothing is
+        stored. Index files that are missing or stale are rebuilt from the database."""
         store = await Store.open(db_path)
         engine = cls(corpus_dir, store, index_settings, answer_settings)
+        engine.jobs = jobs or default_jobs()
+        engine._directory = IndexDirectory.beside(store.path)
         try:
-            engine._index = await asyncio.to_thread(
-                Index, await store.load(), engine.index_settings
-            )
+            engine._index = await engine._open_index()
             if build and await engine._stale():
                 await engine.reindex()
         except BaseException:
             await store.close()
             raise
         return engine
+
+    async def _open_index(self) -> Index:
+        generation = await self.store.meta("index_generation")
+        pipeline = await self.store.meta("pipeline")
+        index, reason = await asyncio.to_thread(
+            self._directory.open, generation, pipeline, self.index_settings
+        )
+        if index is not None:
+            return index
+        if generation is None and await self.store.meta("indexed_at") is None:
+            return Index(settings=self.index_settings, parts=[])
+        log.warning("%s: %s; rebuilding it from the database", self._directory.path, reason)
+        documents = await self.store.load()
+        index = await asyncio.to_thread(self._build, documents)
+        generation = await self._next_generation()
+        await asyncio.to_thread(self._directory.commit, index, generation, pipeline or "")
+        return index
+
+    def _build(self, documents: list[ParsedDocument]) -> Index:
+        vocabulary = Vocabulary()
+        parts = self._directory.write_segments(documents, vocabulary, self.index_settings)
+        return Index(settings=self.index_settings, parts=parts, vocabulary=vocabulary)
+
+    async def _next_generation(self) -> str:
+        """A new index generation, recorded in the database (commit it with the change)."""
+        generation = uuid.uuid4().hex
+        async with self.store.transaction():
+            await self.store.set_meta({"index_generation": generation})
+        return generation
 
     async def _stale(self) -> bool:
         """Whether the stored index was never built, built by an older pipeline or from
@@ -128,11 +164,13 @@ class Engine:
     def documents(self) -> tuple[DocumentMeta, ...]:
         return tuple(d.meta for d in self.index.documents)
 
-    async def reindex(self, progress: Progress | None = None) -> ReindexReport:
+    async def reindex(self, progress: FileProgress | None = None) -> ReindexReport:
         """Bring the database up to date with the corpus directory and swap in the new index.
 
-        Only added or changed files are segmented and tokenized. If anything fails, the database
-        transaction is rolled back and the previous index keeps serving.
+        Only added or changed files are parsed (on :attr:`jobs` processes), and only they are
+        written into a new index segment; their old versions are marked deleted. If anything
+        fails, the database transaction is rolled back, the new segments are deleted and the
+        previous index keeps serving.
         """
         async with self._reindex_lock:
             started = time.perf_counter()
@@ -141,63 +179,106 @@ class Engine:
             # file is unchanged.
             stale = await self._stale()
             current = {} if stale else stored
-            parsed, skipped, seen = await asyncio.to_thread(self._scan, current, progress)
-            added = tuple(d.meta.id for d in parsed if d.meta.id not in stored)
-            changed = tuple(d.meta.id for d in parsed if d.meta.id in stored)
-            # A file that became unusable is dropped too: serving its old text would be stale.
-            removed = tuple(sorted(set(stored) - seen))
-            if parsed or removed or stale:
-                # Build the new index first, then write the database in one short transaction
-                # (the bot's writes wait for it), and swap only once the commit succeeded: a
-                # failure anywhere leaves the previous index serving and the database as it was.
-                index = await asyncio.to_thread(self._rebuild, self.index, parsed, removed)
-                async with self.store.transaction():
-                    await self.store.apply(
-                        parsed, removed, {"pipeline": PIPELINE_VERSION, "corpus": self._corpus_key}
+            serving = self.index
+            new_parts: list[Part] = []
+            try:
+                index, changed_ids, skipped, seen, new_parts = await asyncio.to_thread(
+                    self._update, serving, current, stale, progress
+                )
+                added = tuple(i for i in changed_ids if i not in stored)
+                changed = tuple(i for i in changed_ids if i in stored)
+                # A file that became unusable is dropped too: serving its old text would be stale.
+                removed = tuple(sorted(set(stored) - seen))
+                if index is not None:
+                    # The database first, in one short transaction (the bot's writes wait for
+                    # it), then the manifest, then the swap: a failure anywhere leaves the
+                    # previous index serving and the database as it was.
+                    generation = uuid.uuid4().hex
+                    async with self.store.transaction():
+                        await self.store.apply(
+                            [p.segment.document(n, index.vocabulary) for p in new_parts
+                             for n in range(len(p.segment.documents))],
+                            removed,
+                            {
+                                "pipeline": PIPELINE_VERSION,
+                                "corpus": self._corpus_key,
+                                "index_generation": generation,
+                            },
+                        )  # fmt: skip
+                    await asyncio.to_thread(
+                        self._directory.commit, index, generation, PIPELINE_VERSION
                     )
-                self._index = index
+                    self._index = index
+            except BaseException:
+                await asyncio.to_thread(self._directory.discard, new_parts)
+                raise
             for item in skipped:
                 log.warning("skipped %s: %s", item.path, item.reason)
             return ReindexReport(
                 added=added,
                 changed=changed,
                 removed=removed,
-                unchanged=len(seen) - len(parsed),
+                unchanged=len(seen) - len(changed_ids),
                 skipped=tuple(skipped),
                 seconds=time.perf_counter() - started,
                 stats=self.stats(),
-                tokenized=tuple(d.meta.id for d in parsed),
+                tokenized=changed_ids,
             )
 
-    def _rebuild(
-        self, serving: Index, parsed: list[ParsedDocument], removed: tuple[str, ...]
-    ) -> Index:
-        """The serving index's documents, minus the removed and replaced, plus the parsed."""
-        dropped = set(removed) | {d.meta.id for d in parsed}
-        documents = [d for d in serving.documents if d.meta.id not in dropped]
-        documents += parsed
-        documents.sort(key=lambda d: d.meta.id)
-        return Index(documents, self.index_settings)
-
-    def _scan(
-        self, stored: dict[str, str], progress: Progress | None
-    ) -> tuple[list[ParsedDocument], list[SkippedFile], set[str]]:
-        """Parse the corpus files whose content differs from ``stored`` (path -> hash)."""
+    def _update(
+        self,
+        serving: Index,
+        stored: dict[str, str],
+        stale: bool,
+        progress: FileProgress | None,
+    ) -> tuple[Index | None, tuple[str, ...], list[SkippedFile], set[str], list[Part]]:
+        """Parse the files whose content differs from ``stored`` (path -> hash) into new
+        segments; the updated index, or ``None`` when nothing changed."""
         files = list(iter_corpus_files(self.corpus_dir))
-        parsed: list[ParsedDocument] = []
         skipped: list[SkippedFile] = []
         seen: set[str] = set()
-        for done, (document_id, path) in enumerate(files, 1):
+        todo: list[tuple[str, Path]] = []
+        size = 0
+        for document_id, path in files:
             try:
                 data = read_document_bytes(path, document_id)
-                if stored.get(document_id) != content_hash(data):
-                    parsed.append(parse_bytes(document_id, data))
-                seen.add(document_id)
             except DocumentError as error:
                 skipped.append(SkippedFile(error.path, error.reason))
-            if progress:
-                progress(done, len(files))
-        return parsed, skipped, seen
+                continue
+            seen.add(document_id)
+            if stored.get(document_id) != content_hash(data):
+                todo.append((document_id, path))
+                size += len(data)
+        parsed: list[ParsedDocument] = []
+
+        def documents() -> Iterator[ParsedDocument]:
+            for result in parse_files(todo, jobs=self.jobs, total_bytes=size, progress=progress):
+                if isinstance(result, SkippedFile):
+                    skipped.append(result)
+                    seen.discard(result.path)
+                else:
+                    parsed.append(result)
+                    yield result
+
+        vocabulary = serving.vocabulary
+        new_parts = self._directory.write_segments(documents(), vocabulary, self.index_settings)
+        changed_ids = tuple(sorted(d.meta.id for d in parsed))
+        dropped = set(changed_ids) | (set(stored) - seen) | ({*stored} if stale else set())
+        dropped |= {d.meta.id for d in serving.documents} - seen
+        if not new_parts and not (dropped & {d.meta.id for d in serving.documents}) and not stale:
+            return None, changed_ids, skipped, seen, []
+        parts = [
+            Part(
+                p.segment,
+                p.deleted
+                | {n for n, m in enumerate(p.segment.documents) if m.id in dropped or stale},
+            )
+            for p in serving.parts
+        ]
+        merged = self._directory.merge_small(parts + new_parts, vocabulary, self.index_settings)
+        new_parts += [p for p in merged if p not in parts and p not in new_parts]
+        index = Index(settings=self.index_settings, parts=merged, vocabulary=vocabulary)
+        return index, changed_ids, skipped, seen, new_parts
 
     async def add_document(self, filename: str, data: bytes, *, max_bytes: int) -> ReindexReport:
         """Validate an uploaded file, store it in the corpus directory and index it.

@@ -1,24 +1,33 @@
-"""An immutable in-memory search index: sentences, the passages around them, and their scorers.
+"""The search index: segments of sentences and passages, with BM25 scorers over all of them.
 
-A new index is built next to the serving one and swapped in with one assignment, so a reader
-holding a reference always sees a complete index.
+An index is a list of immutable :class:`~retrieval.segment.Segment` objects plus the documents
+deleted from them since they were written. Updating adds a segment for the changed files and
+marks their old versions deleted, so an edit costs time proportional to the files edited; the
+corpus-wide statistics BM25 needs (unit count, average length, document frequencies) are kept
+per index and recomputed from what changed, so scores equal a from-scratch build. A new index is
+built next to the serving one and swapped in with one assignment.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 
-from retrieval.models import IndexStats, ParsedDocument, Span
-from retrieval.scoring import BM25Parameters, RankBM25Scorer, Scorer
+import numpy as np
 
-ScorerFactory = Callable[[Sequence[Sequence[str]], BM25Parameters], Scorer]
-
+from retrieval.kernel import BoolArray, Int32Array, Int64Array, Postings, TopK
+from retrieval.models import DocumentMeta, IndexStats, ParsedDocument, SentenceRecord, Span
+from retrieval.scoring import BM25Parameters, Hit
+from retrieval.segment import Segment, Vocabulary
 
 # Lucene's parameters: they beat rank-bm25's defaults on reqa_squad_dev (see the README).
 LUCENE_BM25 = BM25Parameters(k1=0.9, b=0.4)
+# rank-bm25's BM25Okapi default: negative idfs are floored at this share of the average idf.
+EPSILON = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,73 +52,340 @@ class IndexedSentence:
     passage: int
 
 
+@dataclass(slots=True)
+class Part:
+    """A segment as one index sees it: where its ids start and which documents are deleted."""
+
+    segment: Segment
+    deleted: frozenset[int] = frozenset()
+    document_offset: int = 0
+    sentence_offset: int = 0
+    passage_offset: int = 0
+    sentence_live: BoolArray | None = None
+    passage_live: BoolArray | None = None
+
+    def __post_init__(self) -> None:
+        if self.deleted:
+            dead = np.zeros(len(self.segment.documents), dtype=bool)
+            dead[list(self.deleted)] = True
+            self.sentence_live = ~dead[self.segment.sentence_document]
+            first_sentences = self.segment.passage_first
+            self.passage_live = (
+                self.sentence_live[first_sentences]
+                if len(first_sentences)
+                else np.zeros(0, dtype=bool)
+            )
+
+    @property
+    def live_documents(self) -> int:
+        return len(self.segment.documents) - len(self.deleted)
+
+
+def _term_counts(postings: Postings, size: int) -> Int64Array:
+    counts = np.zeros(size, dtype=np.int64)
+    counts[postings.terms] = np.diff(postings.offsets)
+    return counts
+
+
+def _dead_unit_terms(part: Part, passages: bool) -> Int32Array:
+    """Distinct terms of each deleted unit of ``part`` (one entry per unit and term)."""
+    segment = part.segment
+    live = part.passage_live if passages else part.sentence_live
+    if live is None:
+        return np.empty(0, np.int32)
+    dead = np.flatnonzero(~live)
+    keys: list[np.ndarray] = []
+    for unit in dead.tolist():
+        first, last = (
+            (int(segment.passage_first[unit]), int(segment.passage_last[unit]))
+            if passages
+            else (unit, unit)
+        )
+        low, high = int(segment.token_offsets[first]), int(segment.token_offsets[last + 1])
+        keys.append(np.unique(segment.tokens[low:high]))
+    return np.concatenate(keys).astype(np.int32) if keys else np.empty(0, np.int32)
+
+
+class LevelScorer:
+    """BM25Okapi, as rank-bm25 defines it, over the live units of one level of every part."""
+
+    def __init__(
+        self,
+        parts: Sequence[Part],
+        vocabulary: Vocabulary,
+        parameters: BM25Parameters,
+        *,
+        passages: bool,
+    ) -> None:
+        self._vocabulary = vocabulary
+        self._k1, self._b = parameters.k1, parameters.b
+        self._passages = passages
+        size = len(vocabulary)
+        self._frequency = np.zeros(size, dtype=np.int64)
+        self._parts: list[tuple[int, TopK]] = []
+        self._offsets: list[int] = []
+        units = total_length = 0
+        for part in parts:
+            segment = part.segment
+            postings = segment.passage_postings if passages else segment.sentence_postings
+            lengths = segment.passage_length if passages else segment.sentence_length
+            live = part.passage_live if passages else part.sentence_live
+            self._frequency += _term_counts(postings, size)
+            dead_terms = _dead_unit_terms(part, passages)
+            if len(dead_terms):
+                self._frequency -= np.bincount(dead_terms, minlength=size)
+            units += int(len(lengths) if live is None else live.sum())
+            total_length += int(
+                lengths.sum(dtype=np.int64) if live is None else lengths[live].sum(dtype=np.int64)
+            )
+            offset = part.passage_offset if passages else part.sentence_offset
+            self._offsets.append(offset)
+            self._parts.append((offset, TopK(postings, lengths, live)))
+        self._size = units
+        self._avgdl = total_length / units if units else 0.0
+        self._eps = EPSILON * self._average_idf()
+
+    def _average_idf(self) -> float:
+        present = self._frequency[self._frequency > 0].astype(np.float64)
+        if not len(present):
+            return 0.0
+        n = self._size
+        idf = np.log(n - present + 0.5) - np.log(present + 0.5)
+        return float(idf.sum() / len(present))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def document_frequency(self, term: str) -> int:
+        found = self._vocabulary.ids.get(term)
+        return int(self._frequency[found]) if found is not None and found < len(
+            self._frequency
+        ) else 0  # fmt: skip
+
+    def idf(self, term: str) -> float:
+        """rank-bm25's idf: ``log((N - n + 0.5) / (n + 0.5))``, negative values floored."""
+        n = self.document_frequency(term)
+        if n == 0:
+            return 0.0
+        value = math.log(self._size - n + 0.5) - math.log(n + 0.5)
+        return self._eps if value < 0 else value
+
+    def _query(self, query: Sequence[str]) -> list[tuple[int, float]]:
+        ids = self._vocabulary.ids
+        terms: list[tuple[int, float]] = []
+        for term in query:
+            found = ids.get(term)
+            if found is not None and found < len(self._frequency) and self._frequency[found]:
+                terms.append((found, self.idf(term)))
+        return terms
+
+    def top(self, query: Sequence[str], k: int) -> list[Hit]:
+        """The ``k`` best live units holding a query term, best first; ties by ascending id."""
+        terms = self._query(query)
+        if not terms or k <= 0 or self._avgdl == 0:
+            return []
+        idfs = [idf for _, idf in terms]
+        hits: list[Hit] = []
+        for offset, scorer in self._parts:
+            spans = [scorer.postings.span(term) for term, _ in terms]
+            ids, scores = scorer.top(spans, idfs, self._avgdl, self._k1, self._b, k)
+            hits += [Hit(offset + i, s) for i, s in zip(ids.tolist(), scores.tolist(), strict=True)]
+        hits.sort(key=lambda h: (-h.score, h.unit))
+        return hits[:k]
+
+    def scores(self, query: Sequence[str], units: Sequence[int]) -> list[float]:
+        """Scores of the given units (0.0 for units without any query term)."""
+        terms = self._query(query)
+        result = [0.0] * len(units)
+        if not terms or not units or self._avgdl == 0:
+            return result
+        idfs = [idf for _, idf in terms]
+        by_part: dict[int, list[int]] = {}
+        for position, unit in enumerate(units):
+            by_part.setdefault(bisect.bisect_right(self._offsets, unit) - 1, []).append(position)
+        for number, positions in by_part.items():
+            offset, scorer = self._parts[number]
+            local = np.asarray([units[p] - offset for p in positions], dtype=np.int64)
+            spans = [scorer.postings.span(term) for term, _ in terms]
+            values = scorer.scores(local, spans, idfs, self._avgdl, self._k1, self._b)
+            for p, value in zip(positions, values.tolist(), strict=True):
+                result[p] = value
+        return result
+
+
+class SentenceTable:
+    """``index.sentences[i]``: where sentence ``i`` is, as an :class:`IndexedSentence`."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index.sentence_count
+
+    def __getitem__(self, sentence: int) -> IndexedSentence:
+        part, local = self._index.locate(sentence)
+        s = part.segment
+        return IndexedSentence(
+            part.document_offset + int(s.sentence_document[local]),
+            int(s.sentence_paragraph[local]),
+            int(s.sentence_start[local]),
+            int(s.sentence_end[local]),
+            part.passage_offset + int(s.sentence_passage[local]),
+        )
+
+
+class TokenTable:
+    """``index.sentence_tokens[i]``: the search terms of sentence ``i``."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index.sentence_count
+
+    def __getitem__(self, sentence: int) -> tuple[str, ...]:
+        part, local = self._index.locate(sentence)
+        terms = self._index.vocabulary.terms
+        return tuple(terms[t] for t in part.segment.sentence_terms(local).tolist())
+
+
+class PassageTable:
+    """``index.passages[p]``: the first and last sentence of passage ``p``, inclusive."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index.passage_count
+
+    def __getitem__(self, passage: int) -> tuple[int, int]:
+        parts = self._index.parts
+        number = bisect.bisect_right([p.passage_offset for p in parts], passage) - 1
+        part = parts[number]
+        local = passage - part.passage_offset
+        return (
+            part.sentence_offset + int(part.segment.passage_first[local]),
+            part.sentence_offset + int(part.segment.passage_last[local]),
+        )
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A stored document; its text and sentences are read only when asked for."""
+
+    meta: DocumentMeta
+    part: Part = field(repr=False)
+    number: int
+    vocabulary: Vocabulary = field(repr=False)
+
+    @property
+    def text(self) -> str:
+        return self.part.segment.text(self.number)
+
+    @property
+    def content_hash(self) -> str:
+        return self.part.segment.content_hashes[self.number]
+
+    @cached_property
+    def paragraphs(self) -> tuple[Span, ...]:
+        return self.part.segment.paragraphs(self.number)
+
+    @cached_property
+    def sentences(self) -> tuple[SentenceRecord, ...]:
+        return self.part.segment.records(self.number, self.vocabulary)
+
+    def parsed(self) -> ParsedDocument:
+        return self.part.segment.document(self.number, self.vocabulary)
+
+
+class DocumentTable:
+    """``index.documents``: ``[n]`` by the number sentences refer to; iteration and ``len`` cover
+    the live documents, in id order."""
+
+    def __init__(self, views: list[DocumentView | None]) -> None:
+        self._views = views
+        self._live = sorted((v for v in views if v is not None), key=lambda v: v.meta.id)
+
+    def __getitem__(self, number: int) -> DocumentView:
+        view = self._views[number]
+        if view is None:
+            raise IndexError(f"document {number} was deleted")
+        return view
+
+    def __iter__(self) -> Iterator[DocumentView]:
+        return iter(self._live)
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+
 class Index:
     """Sentences and passages of every document, with a BM25 scorer for each level."""
 
     def __init__(
         self,
-        documents: Sequence[ParsedDocument],
+        documents: Sequence[ParsedDocument] = (),
         settings: IndexSettings | None = None,
-        scorer_factory: ScorerFactory = RankBM25Scorer,
+        *,
+        parts: Sequence[Part] | None = None,
+        vocabulary: Vocabulary | None = None,
+        built_at: float | None = None,
     ) -> None:
+        """An index of ``parts`` (see :mod:`retrieval.store_index`), or an in-memory one of
+        ``documents``."""
         self.settings = settings or IndexSettings()
-        self.documents: tuple[ParsedDocument, ...] = tuple(documents)
-        self._by_id = {d.meta.id: d for d in self.documents}
-        self.sentences: list[IndexedSentence] = []
-        self.sentence_tokens: list[tuple[str, ...]] = []
-        passage_tokens: list[list[str]] = []
-        self.passages: list[tuple[int, int]] = []
-        """``(first, last)`` sentence of each passage, inclusive."""
-
-        for number, document in enumerate(documents):
-            first = len(self.sentences)
-            for s in document.sentences:
-                self.sentences.append(IndexedSentence(number, s.paragraph, s.start, s.end, -1))
-                self.sentence_tokens.append(s.tokens)
-            self._add_passages(first, len(self.sentences), passage_tokens)
-
-        self.sentence_scorer = scorer_factory(self.sentence_tokens, self.settings.sentence_bm25)
-        self.passage_scorer = scorer_factory(passage_tokens, self.settings.passage_bm25)
-        self.built_at = time.time()
-
-    def _add_passages(self, first: int, stop: int, passage_tokens: list[list[str]]) -> None:
-        window = self.settings.passage_window
-        position = first
-        while position < stop:
-            paragraph_end = position
-            while (
-                paragraph_end < stop
-                and self.sentences[paragraph_end].paragraph == self.sentences[position].paragraph
-            ):
-                paragraph_end += 1
-            groups = (
-                [(position, paragraph_end - 1)]
-                if window is None
-                else [
-                    (max(position, i - window), min(paragraph_end - 1, i + window))
-                    for i in range(position, paragraph_end)
-                ]
+        self.vocabulary = vocabulary or Vocabulary()
+        if parts is None:
+            ordered = sorted(documents, key=lambda d: d.meta.id)
+            segment = Segment.in_memory(ordered, self.vocabulary, self.settings.passage_window)
+            parts = [Part(segment)]
+        self.parts: list[Part] = []
+        documents_seen = sentences_seen = passages_seen = 0
+        for part in parts:
+            if part.live_documents == 0:
+                continue
+            self.parts.append(
+                Part(part.segment, part.deleted, documents_seen, sentences_seen, passages_seen)
             )
-            for offset, (low, high) in enumerate(groups):
-                passage = len(self.passages)
-                self.passages.append((low, high))
-                passage_tokens.append(
-                    [t for i in range(low, high + 1) for t in self.sentence_tokens[i]]
-                )
-                members = range(low, high + 1) if window is None else [position + offset]
-                for i in members:
-                    self.sentences[i] = replace(self.sentences[i], passage=passage)
-            position = paragraph_end
+            documents_seen += len(part.segment.documents)
+            sentences_seen += len(part.segment)
+            passages_seen += part.segment.passages
+        self.sentence_count, self.passage_count = sentences_seen, passages_seen
+        self._sentence_offsets = [p.sentence_offset for p in self.parts]
+        self.sentence_scorer = LevelScorer(
+            self.parts, self.vocabulary, self.settings.sentence_bm25, passages=False
+        )
+        self.passage_scorer = LevelScorer(
+            self.parts, self.vocabulary, self.settings.passage_bm25, passages=True
+        )
+        views: list[DocumentView | None] = []
+        for part in self.parts:
+            for number, meta in enumerate(part.segment.documents):
+                live = number not in part.deleted
+                views.append(DocumentView(meta, part, number, self.vocabulary) if live else None)
+        self.documents = DocumentTable(views)
+        self._by_id = {d.meta.id: d for d in self.documents}
+        self.sentences = SentenceTable(self)
+        self.sentence_tokens = TokenTable(self)
+        self.passages = PassageTable(self)
+        self.built_at = time.time() if built_at is None else built_at
+
+    def locate(self, sentence: int) -> tuple[Part, int]:
+        """The part holding global sentence ``sentence`` and its id inside that segment."""
+        if not 0 <= sentence < self.sentence_count:
+            raise IndexError(sentence)
+        part = self.parts[bisect.bisect_right(self._sentence_offsets, sentence) - 1]
+        return part, sentence - part.sentence_offset
 
     def stats(self) -> IndexStats:
         return IndexStats(
-            len(self.documents), len(self.passages), len(self.sentences), self.built_at
+            len(self.documents), len(self.passage_scorer), len(self.sentence_scorer), self.built_at
         )
 
-    def document(self, document_id: str) -> ParsedDocument | None:
+    def document(self, document_id: str) -> DocumentView | None:
         return self._by_id.get(document_id)
 
-    def quotable_paragraphs(self, document: ParsedDocument) -> list[Span]:
+    def quotable_paragraphs(self, document: DocumentView | ParsedDocument) -> list[Span]:
         """The document's paragraphs that hold indexed sentences (not titles, bylines, blurbs)."""
         numbers = sorted({s.paragraph for s in document.sentences})
         return [document.paragraphs[n] for n in numbers]
@@ -123,6 +399,6 @@ class Index:
 
         Terms absent from the corpus get the weight of a term seen once, the most informative.
         """
-        size = len(self.sentences)
+        size = len(self.sentence_scorer)
         frequency = max(self.sentence_scorer.document_frequency(term), 1)
         return math.log(1 + (size - frequency + 0.5) / (frequency + 0.5))

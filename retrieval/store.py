@@ -196,6 +196,10 @@ class Store:
         documents.sort(key=lambda d: d.meta.id)
         return documents
 
+    async def set_meta(self, values: dict[str, str]) -> None:
+        """Record ``values`` in the meta table; call inside :meth:`transaction`."""
+        await self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
+
     async def meta(self, key: str) -> str | None:
         """A value recorded by :meth:`apply` (``indexed_at``, ``pipeline`` ...), if any."""
         async with self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:

@@ -196,7 +196,7 @@ async def test_reload_while_another_runs_says_so_then_reports(
     bot: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = bot.state.engine
-    real_rebuild = engine._rebuild
+    real_rebuild = engine._update
     entered, release = threading.Event(), threading.Event()
 
     def slow_rebuild(*args: Any, **kwargs: Any) -> Any:
@@ -204,7 +204,7 @@ async def test_reload_while_another_runs_says_so_then_reports(
         release.wait(10)
         return real_rebuild(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "_rebuild", slow_rebuild)
+    monkeypatch.setattr(engine, "_update", slow_rebuild)
     (bot.config.corpus_dir / "porto.txt").write_bytes(PORTO)
     first = bot.message("/reload", user=ADMIN)
     assert await asyncio.to_thread(entered.wait, 10)  # the first holds the re-index

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import engine as engine_module
+from retrieval import parsing as parsing_module
 from retrieval.engine import Engine, safe_document_name
 from retrieval.errors import CorpusError, DocumentError
 from retrieval.index import Index
@@ -57,13 +58,13 @@ async def test_new_pipeline_version_retokenizes_everything(
     database = tmp_path / "pipeline.sqlite3"
     await (await Engine.open(corpus_dir, database)).close()
     parsed: list[str] = []
-    real_parse = engine_module.parse_bytes
+    real_parse = parsing_module.parse_bytes
 
     def counting_parse(document_id: str, data: bytes) -> ParsedDocument:
         parsed.append(document_id)
         return real_parse(document_id, data)
 
-    monkeypatch.setattr(engine_module, "parse_bytes", counting_parse)
+    monkeypatch.setattr(parsing_module, "parse_bytes", counting_parse)
     monkeypatch.setattr(engine_module, "PIPELINE_VERSION", "test-next")
     engine = await Engine.open(corpus_dir, database)
     try:

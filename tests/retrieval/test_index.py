@@ -1,0 +1,144 @@
+"""The index's BM25 equals rank-bm25's BM25Okapi, from scratch and after incremental updates."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from rank_bm25 import BM25Okapi
+
+from retrieval import kernel
+from retrieval.index import Index, IndexSettings, Part
+from retrieval.index_dir import IndexDirectory
+from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
+from retrieval.scoring import BM25Parameters
+
+PARAMETERS = BM25Parameters(k1=1.5, b=0.75)
+SETTINGS = IndexSettings(sentence_bm25=PARAMETERS, passage_bm25=PARAMETERS)
+WORDS = [f"w{i}" for i in range(30)]
+QUERIES = [["w1", "w2"], ["w0", "w0", "w5"], ["w29", "absent"], ["w3"], ["absent"], []]
+
+
+def document(name: str, seed: int, sentences: int = 12) -> ParsedDocument:
+    rng = random.Random(seed)
+    records = []
+    for i in range(sentences):
+        # Skewed vocabularies: some terms are in most sentences (negative idf, the floor).
+        tokens = tuple(rng.choice(WORDS[: rng.randint(2, 30)]) for _ in range(rng.randint(0, 9)))
+        records.append(SentenceRecord(i // 3, 4 * i, 4 * i + 3, tokens))
+    text = "abc " * sentences
+    spans = tuple(Span(12 * p, 12 * p + 11) for p in range((sentences + 2) // 3))
+    return ParsedDocument(DocumentMeta(name, name), text, "", spans, tuple(records))
+
+
+def reference(documents: list[ParsedDocument]) -> tuple[list[list[str]], list[list[str]]]:
+    ordered = sorted(documents, key=lambda d: d.meta.id)
+    sentences = [list(s.tokens) for d in ordered for s in d.sentences]
+    passages = []
+    for d in ordered:
+        for p in sorted({s.paragraph for s in d.sentences}):
+            passages.append([t for s in d.sentences if s.paragraph == p for t in s.tokens])
+    return sentences, passages
+
+
+def assert_same_as_rank_bm25(index: Index, documents: list[ParsedDocument]) -> None:
+    sentences, passages = reference(documents)
+    # The index's ids of the reference's units: documents in id order, as a fresh build has them.
+    live_sentences: list[int] = []
+    for d in sorted(documents, key=lambda d: d.meta.id):
+        view = index.document(d.meta.id)
+        assert view is not None
+        low, high = view.part.segment.doc_sentences[view.number : view.number + 2]
+        live_sentences += range(view.part.sentence_offset + low, view.part.sentence_offset + high)
+    live_passages = list(dict.fromkeys(index.sentences[i].passage for i in live_sentences))
+    for scorer, units, ids in (
+        (index.sentence_scorer, sentences, live_sentences),
+        (index.passage_scorer, passages, live_passages),
+    ):
+        bm25 = BM25Okapi(units, k1=PARAMETERS.k1, b=PARAMETERS.b)
+        assert len(scorer) == len(units)
+        for query in QUERIES:
+            expected = bm25.get_scores(query) if query else [0.0] * len(units)
+            # Exact equality: the same float64 operations in the same order.
+            assert scorer.scores(query, ids) == list(expected)
+            holding = [n for n, u in enumerate(units) if set(query) & set(u)]
+            best = sorted(holding, key=lambda n: (-expected[n], n))[:5]
+            hits = scorer.top(query, 5)
+            assert sorted(h.score for h in hits) == sorted(expected[n] for n in best)
+            assert {ids.index(h.unit) for h in hits} <= set(holding)
+            if index.parts and len(index.parts) == 1:  # one segment: ties in reading order too
+                assert [ids.index(h.unit) for h in hits] == best
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def engine_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "numpy":
+        monkeypatch.setattr(kernel, "_library", lambda: None)
+    elif not kernel.compiled():
+        pytest.skip("the compiled kernel is not built here")
+    return str(request.param)
+
+
+def test_scores_equal_rank_bm25_from_scratch(engine_kind: str) -> None:
+    documents = [document(f"d{n}", n) for n in range(4)]
+    assert_same_as_rank_bm25(Index(documents, SETTINGS), documents)
+
+
+def test_tiny_corpora_where_rank_bm25_floors_every_idf(engine_kind: str) -> None:
+    documents = [document("only", 7, sentences=2)]
+    assert_same_as_rank_bm25(Index(documents, SETTINGS), documents)
+
+
+def test_empty_index_scores_nothing() -> None:
+    index = Index([], SETTINGS)
+    assert index.sentence_scorer.top(["w1"], 3) == []
+    assert index.stats().sentences == 0
+
+
+def test_updates_equal_a_from_scratch_build(tmp_path: Path, engine_kind: str) -> None:
+    directory = IndexDirectory(tmp_path / "index")
+    base = [document(f"d{n}", n) for n in range(5)]
+    index = Index(settings=SETTINGS, parts=[], vocabulary=None)
+    parts = directory.write_segments(base, index.vocabulary, SETTINGS)
+    index = Index(settings=SETTINGS, parts=parts, vocabulary=index.vocabulary)
+    # d1 changes, d3 is removed, d9 is added: one new segment, two documents marked deleted.
+    changed = [document("d1", 101), document("d9", 9)]
+    new = directory.write_segments(changed, index.vocabulary, SETTINGS)
+    dropped = {"d1", "d3"}
+    kept = [
+        Part(p.segment, frozenset(n for n, m in enumerate(p.segment.documents) if m.id in dropped))
+        for p in index.parts
+    ]
+    updated = Index(settings=SETTINGS, parts=kept + new, vocabulary=index.vocabulary)
+    current = [d for d in base if d.meta.id not in dropped] + changed
+    assert_same_as_rank_bm25(updated, current)
+    assert sorted(d.meta.id for d in updated.documents) == ["d0", "d1", "d2", "d4", "d9"]
+
+    directory.commit(updated, "g2", "p")
+    reopened, reason = directory.open("g2", "p", SETTINGS)
+    assert reopened is not None, reason
+    assert reopened.built_at == updated.built_at
+    assert_same_as_rank_bm25(reopened, current)
+    assert reopened.document("d9") is not None and reopened.document("d3") is None
+    assert reopened.document("d1").text == changed[0].text  # type: ignore[union-attr]
+
+
+def test_stale_or_half_written_index_files_are_never_opened(tmp_path: Path) -> None:
+    directory = IndexDirectory(tmp_path / "index")
+    assert directory.open("g1", "p", SETTINGS)[0] is None
+    index = Index(settings=SETTINGS, parts=[])
+    parts = directory.write_segments([document("a", 1)], index.vocabulary, SETTINGS)
+    index = Index(settings=SETTINGS, parts=parts, vocabulary=index.vocabulary)
+    directory.commit(index, "g1", "p")
+    # The database moved on (a crash after its commit, before the manifest's): stale.
+    found, reason = directory.open("g2", "p", SETTINGS)
+    assert found is None and "generation" in reason
+    assert directory.open("g1", "other-pipeline", SETTINGS)[0] is None
+    # A segment written by an update that never committed is not named, and is cleaned up.
+    orphan = directory.write_segments([document("b", 2)], index.vocabulary, SETTINGS)
+    assert orphan[0].segment.path is not None and orphan[0].segment.path.exists()
+    directory.commit(index, "g1", "p")
+    assert not orphan[0].segment.path.exists()
+    reopened = directory.open("g1", "p", SETTINGS)[0]
+    assert reopened is not None and [d.meta.id for d in reopened.documents] == ["a"]
