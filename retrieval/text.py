@@ -15,7 +15,12 @@ from importlib import resources
 
 import punkt
 from nltk.stem.snowball import SnowballStemmer
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+from nltk.tokenize.punkt import (
+    PunktLanguageVars,
+    PunktParameters,
+    PunktSentenceTokenizer,
+    PunktToken,
+)
 
 from retrieval.models import Span
 
@@ -44,6 +49,61 @@ _ATTRIBUTION = re.compile(rf"^(?:[A-Z][\w.'’-]*\s+){{1,5}}(?:{'|'.join(SPEECH_
 _NUMBER_ABBREV_END = re.compile(r"\b(?:No|Nos|no|nos)\.$")
 
 
+class _LanguageVars(PunktLanguageVars):  # type: ignore[misc]
+    """NLTK's Punkt patterns compiled with the standard ``re`` module.
+
+    NLTK 3.10 runs Punkt's expressions through ``nltk.redos`` (the ``regex`` engine under a
+    wall-clock timeout), a guard against caller-supplied patterns that costs more than half of
+    segmentation time here; these are NLTK's own fixed patterns, built from the same formats.
+    """
+
+    re_boundary_realignment = re.compile(
+        r'["\')\]}\u2018\u2019\u201c\u201d\xab\xbb]+?(?:\s+|(?=--)|$)', re.MULTILINE
+    )
+
+    def _word_tokenizer_re(self) -> re.Pattern[str]:
+        try:
+            return self._fast_word_tokenizer  # type: ignore[has-type,no-any-return]
+        except AttributeError:
+            self._fast_word_tokenizer = re.compile(
+                self._word_tokenize_fmt
+                % {
+                    "NonWord": self._re_non_word_chars,
+                    "MultiChar": self._re_multi_char_punct,
+                    "WordStart": self._re_word_start,
+                },
+                re.UNICODE | re.VERBOSE,
+            )
+            return self._fast_word_tokenizer
+
+    def period_context_re(self) -> re.Pattern[str]:
+        try:
+            return self._fast_period_context  # type: ignore[has-type,no-any-return]
+        except AttributeError:
+            self._fast_period_context = re.compile(
+                self._period_context_fmt
+                % {"NonWord": self._re_non_word_chars, "SentEndChars": self._re_sent_end_chars},
+                re.UNICODE | re.VERBOSE,
+            )
+            return self._fast_period_context
+
+
+_NON_PUNCT = re.compile(r"[^\W\d]")
+
+
+class _Token(PunktToken):  # type: ignore[misc]
+    """Punkt's token with its patterns compiled by ``re`` (see :class:`_LanguageVars`)."""
+
+    _RE_ELLIPSIS = re.compile(r"\.\.+$")
+    _RE_NUMERIC = re.compile(r"^-?[\.,]?\d[\d,\.-]*\.?$")
+    _RE_INITIAL = re.compile(r"[^\W\d]\.$")
+    _RE_ALPHA = re.compile(r"[^\W\d]+$")
+
+    @property
+    def is_non_punct(self) -> re.Match[str] | None:
+        return _NON_PUNCT.search(self.type)
+
+
 @cache
 def _sentence_tokenizer() -> PunktSentenceTokenizer:
     model = punkt.load_model("english")
@@ -52,7 +112,7 @@ def _sentence_tokenizer() -> PunktSentenceTokenizer:
     params.collocations = set(model.collocations)
     params.sent_starters = set(model.sent_starters)
     params.ortho_context.update(model.ortho_context)
-    return PunktSentenceTokenizer(params)
+    return PunktSentenceTokenizer(params, lang_vars=_LanguageVars(), token_cls=_Token)
 
 
 @cache
