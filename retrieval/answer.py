@@ -232,7 +232,15 @@ def _quote(index: Index, first: int, last: int, score: float, query: list[str]) 
     wanted = set(query)
     start, end = _window(document.text, head.start, tail.end, wanted)
     text = normalize_space(document.text[start:end])
-    terms = tuple(dict.fromkeys(w for w in _WORD.findall(text) if wanted.intersection(_terms(w))))
+    # A stem keeps its word's first letter: only words starting like a query term are stemmed.
+    initials = {t[:1] for t in wanted}
+    terms = tuple(
+        dict.fromkeys(
+            w
+            for w in _WORD.findall(text)
+            if w[:1].lower() in initials and wanted.intersection(_terms(w))
+        )
+    )
     return Quote(
         text=text, score=round(score, 4), document=document.meta, start=start, end=end, terms=terms
     )
