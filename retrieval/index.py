@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from retrieval.language import DEFAULT_LANGUAGE, main_language
 from retrieval.models import IndexStats, ParsedDocument, Span
 from retrieval.scoring import BM25Parameters, RankBM25Scorer, Scorer
 
@@ -41,6 +42,8 @@ class IndexedSentence:
     start: int
     end: int
     passage: int
+    page: int | None = None
+    section: str | None = None
 
 
 class Index:
@@ -64,10 +67,14 @@ class Index:
         for number, document in enumerate(documents):
             first = len(self.sentences)
             for s in document.sentences:
-                self.sentences.append(IndexedSentence(number, s.paragraph, s.start, s.end, -1))
+                self.sentences.append(
+                    IndexedSentence(number, s.paragraph, s.start, s.end, -1, s.page, s.section)
+                )
                 self.sentence_tokens.append(s.tokens)
             self._add_passages(first, len(self.sentences), passage_tokens)
 
+        self.languages = frozenset(d.meta.language or DEFAULT_LANGUAGE for d in self.documents)
+        self.main_language = main_language(d.meta.language for d in self.documents)
         self.sentence_scorer = scorer_factory(self.sentence_tokens, self.settings.sentence_bm25)
         self.passage_scorer = scorer_factory(passage_tokens, self.settings.passage_bm25)
         self.built_at = time.time()
