@@ -19,6 +19,7 @@ _MIN_QUESTION_WORDS = 3
 _MIN_CONFIDENCE = 0.5
 _SAMPLE_CHARS = 20_000
 _LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 @cache
@@ -54,8 +55,33 @@ def detect(text: str, candidates: Iterable[str] | None = None) -> str | None:
 
 
 def document_language(text: str) -> str:
-    """The language a document is analysed in: detected, else :data:`DEFAULT_LANGUAGE`."""
+    """The language a document is analysed in: detected, else :data:`DEFAULT_LANGUAGE`.
+
+    Plain English prose is recognised without the detector (whose model takes 1-2 s to load):
+    at least a quarter of its words are English stopwords and nearly all letters are ASCII.
+    """
+    if _obviously_english(text):
+        return DEFAULT_LANGUAGE
     return detect(text) or DEFAULT_LANGUAGE
+
+
+_ENGLISH_SAMPLE_CHARS = 5000
+_ENGLISH_MIN_STOPWORDS = 0.25
+_ENGLISH_MAX_NON_ASCII = 0.02
+
+
+def _obviously_english(text: str) -> bool:
+    from retrieval.text import stopwords
+
+    sample = text[:_ENGLISH_SAMPLE_CHARS]
+    letters = _LETTER.findall(sample)
+    words = _WORD.findall(sample.lower())
+    if len(words) < 20 or not letters:
+        return False
+    non_ascii = sum(1 for c in letters if not c.isascii()) / len(letters)
+    stop = stopwords()
+    share = sum(1 for w in words if w in stop) / len(words)
+    return non_ascii <= _ENGLISH_MAX_NON_ASCII and share >= _ENGLISH_MIN_STOPWORDS
 
 
 def main_language(languages: Iterable[str | None]) -> str:
