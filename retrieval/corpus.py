@@ -260,6 +260,8 @@ def parse_bytes(document_id: str, data: bytes) -> ParsedDocument:
     suffix = Path(document_id).suffix.lower()
     if suffix not in SUFFIXES:
         raise DocumentError(document_id, f"unsupported file type ({suffix or 'no extension'})")
+    if not data.strip():
+        raise DocumentError(document_id, "empty file")
     digest = content_hash(data)
     reader = reader_for(suffix)
     if reader is None:

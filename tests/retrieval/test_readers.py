@@ -81,7 +81,7 @@ async def test_pdf_page_reaches_the_quote(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("data", "reason"),
-    [(b"%PDF-1.4\nnot really", "corrupt PDF"), (b"", "corrupt PDF")],
+    [(b"%PDF-1.4\nnot really", "corrupt PDF"), (b"%PDF-1.4\n%%EOF", "corrupt PDF")],
 )
 def test_broken_pdf_is_skipped_with_reason(data: bytes, reason: str) -> None:
     with pytest.raises(DocumentError, match=reason):
@@ -241,6 +241,12 @@ def test_docx_paragraphs_headings_lists_tables_and_properties() -> None:
         "Lars Nielsen · CEO",
     ]
     assert {s.section for s in document.sentences} == {"Remote work"}
+
+
+@pytest.mark.parametrize("name", ["empty.docx", "empty.pdf", "empty.html", "empty.md"])
+def test_empty_file_of_any_type_says_empty(name: str) -> None:
+    with pytest.raises(DocumentError, match="empty"):
+        parse_bytes(name, b"  \n")
 
 
 def test_corrupt_docx_is_skipped() -> None:
