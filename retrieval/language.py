@@ -90,14 +90,36 @@ def main_language(languages: Iterable[str | None]) -> str:
     return counts.most_common(1)[0][0] if counts else DEFAULT_LANGUAGE
 
 
+_SCRIPTS = (
+    (re.compile(r"[\u0400-\u04ff]"), frozenset({"ru", "uk", "bg", "sr", "mk", "be", "kk"})),
+    (re.compile(r"[\u0370-\u03ff]"), frozenset({"el"})),
+    (re.compile(r"[\u0600-\u06ff]"), frozenset({"ar", "fa", "ur"})),
+    (re.compile(r"[\u0590-\u05ff]"), frozenset({"he"})),
+)
+
+
+def _script_languages(text: str) -> frozenset[str]:
+    """Languages written in the non-Latin script of ``text`` (empty for Latin text)."""
+    for pattern, languages in _SCRIPTS:
+        if pattern.search(text):
+            return languages
+    return frozenset()
+
+
 def question_language(question: str, corpus_languages: frozenset[str], main: str) -> str:
     """The language a question is analysed in: one of the corpus's languages.
 
     A corpus in one language analyses every question in it (no detection at all); a very short
     question gets the corpus's main language.
     """
-    if len(corpus_languages) <= 1 or len(question.split()) < _MIN_QUESTION_WORDS:
+    if len(corpus_languages) <= 1:
         return main
+    if len(question.split()) < _MIN_QUESTION_WORDS:
+        # Too short to detect, but a non-Latin script still narrows it down.
+        same_script = _script_languages(question) & corpus_languages
+        if main in same_script or not same_script:
+            return main
+        return "ru" if "ru" in same_script else sorted(same_script)[0]
     ranked = _identifier().rank(question)
     for language, _probability in ranked:
         if language in corpus_languages:

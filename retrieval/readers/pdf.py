@@ -75,6 +75,7 @@ def read(document_id: str, data: bytes) -> Extracted:
         raise DocumentError(document_id, "corrupt PDF (no pages)")
     if not any(boxes for _w, _h, boxes in pages):
         raise DocumentError(document_id, "no text layer (a scanned PDF? qabot does no OCR)")
+    meta = _metadata(data)
     running = _running_lines(pages)
     blocks: list[Block] = []
     for width, height, boxes in pages:
@@ -82,7 +83,35 @@ def read(document_id: str, data: bytes) -> Extracted:
             if _is_furniture(box, height, running):
                 continue
             blocks.append(Block(box.text, "text", box.page))
-    return Extracted(blocks)
+    return Extracted(blocks, meta)
+
+
+def _metadata(data: bytes) -> dict[str, str]:
+    """Title, author and creation date from the PDF's document information, where set."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.utils import decode_text
+
+    meta: dict[str, str] = {}
+    try:
+        info = PDFDocument(PDFParser(io.BytesIO(data))).info
+        fields = resolve1(info[0]) if info else {}
+        for key, name in (("Title", "title"), ("Author", "author"), ("CreationDate", "date")):
+            value = resolve1(fields.get(key))
+            text = decode_text(value) if isinstance(value, bytes) else value
+            if isinstance(text, str) and text.strip():
+                meta[name] = text.strip()
+    except Exception:  # metadata is optional: a file that reads but has odd info keeps none
+        return {}
+    if "date" in meta:
+        # "D:20240131120000+01'00'" -> "2024-01-31"
+        match = re.match(r"D:(\d{4})(\d{2})?(\d{2})?", meta["date"])
+        if match:
+            meta["date"] = "-".join(part for part in match.groups() if part)
+        else:
+            del meta["date"]
+    return meta
 
 
 def _join_lines(lines: tuple[str, ...]) -> str:

@@ -23,6 +23,8 @@ def two_column_pdf() -> bytes:
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
+    pdf.set_title("Harbour Annual Report")
+    pdf.set_author("Port Authority")
     pdf.set_font("Helvetica", size=11)
     left = [
         "The left column starts the story of the",
@@ -55,6 +57,11 @@ def two_column_pdf() -> bytes:
 
 def test_pdf_columns_hyphenation_furniture_and_pages() -> None:
     document = parse_bytes("report.pdf", two_column_pdf())
+    assert (document.meta.title, document.meta.author) == (
+        "Harbour Annual Report",
+        "Port Authority",
+    )
+    assert document.meta.date is not None and document.meta.date[:2] == "20"
     texts = quotes(document)
     # The left column is read before the right one, the hyphenated word is whole.
     assert texts.index("The harbour master kept a register of every vessel in a blue book.") < (
@@ -276,6 +283,9 @@ async def test_russian_document_answers_across_word_forms(tmp_path: Path) -> Non
         rooms = engine.ask_sync("Как забронировать переговорную комнату?")
         assert rooms.quotes and "Переговорные комнаты" in rooms.quotes[0].text
         assert engine.ask_sync("Сколько стоит билет на самолёт в Париж?").abstained
+        # Two words: too short to detect, but the script says Russian.
+        short = engine.ask_sync("Переговорные бронируют?")
+        assert short.quotes and "Переговорные комнаты" in short.quotes[0].text
         assert engine.ask_sync("How long is the bridge?").quotes[0].document.language == "en"
     finally:
         await engine.close()
