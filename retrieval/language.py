@@ -76,7 +76,7 @@ def _obviously_english(text: str) -> bool:
     sample = text[:_ENGLISH_SAMPLE_CHARS]
     letters = _LETTER.findall(sample)
     words = _WORD.findall(sample.lower())
-    if len(words) < 20 or not letters:
+    if len(words) < 8 or not letters:
         return False
     non_ascii = sum(1 for c in letters if not c.isascii()) / len(letters)
     stop = stopwords()

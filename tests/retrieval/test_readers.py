@@ -298,3 +298,22 @@ def test_tokenize_languages_and_acronyms() -> None:
     assert tokenize("и в на", "ru") == []
     # No stemmer or stopwords: words kept as they are, lowercased.
     assert tokenize("休假政策 Abc", "zh") == ["休假政策", "abc"]
+
+
+def test_plain_text_loads_no_format_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from retrieval.corpus import parse_bytes\n"
+        "from retrieval.engine import Engine\n"
+        "parse_bytes('a.txt', b'Owls\\n\\nOwls hunt at night, and they are rarely seen by day.')\n"
+        "heavy = {'trafilatura', 'pdfminer', 'docx', 'markdown_it', 'py3langid', 'lxml',"
+        " 'charset_normalizer', 'stop_words'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
