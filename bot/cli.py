@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 from dotenv import load_dotenv
 
 from bot.config import DEFAULT_CORPUS_DIR, DEFAULT_DATABASE_PATH, data_paths
-from bot.render import plain_source
+from bot.render import location, plain_source
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
 from retrieval.evaluate import evaluate, read_questions
@@ -210,7 +210,8 @@ def format_answer(answer: Answer) -> str:
 
 
 def _format_quote(quote: Quote) -> str:
-    return f"> {quote.text}\n  — {plain_source(quote.document)}"
+    where = "".join(f" · {part}" for part in location(quote))
+    return f"> {quote.text}\n  — {plain_source(quote.document)}{where}"
 
 
 def answer_to_json(answer: Answer) -> dict[str, Any]:
@@ -228,7 +229,10 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
                     "author": q.document.author,
                     "date": q.document.date,
                     "url": q.document.url,
+                    "language": q.document.language,
                 },
+                "page": q.page,
+                "section": q.section,
             }
             for q in answer.quotes
         ],

@@ -176,11 +176,20 @@ def _fit_quote(text: str, terms: Sequence[str], budget: int) -> str:
     return out
 
 
+def location(quote: Quote) -> list[str]:
+    """Where in its document a quote is: "p. 12", "§ Remote work" (plain text)."""
+    parts = [f"p. {quote.page}"] if quote.page is not None else []
+    if quote.section:
+        parts.append(f"§ {clip(quote.section, MAX_FIELD_CHARS)}")
+    return parts
+
+
 def render_quote(quote: Quote, number: int | None = None) -> str:
     """One quote as one HTML block that fits a message: the highlighted text in a
     blockquote (cut between words with "…" if too long), then its source."""
     label = f"<b>{number}.</b> " if number is not None else ""
-    source = f"{label}{render_source(quote.document)}"
+    where = "".join(f" · {esc(part)}" for part in location(quote))
+    source = f"{label}{render_source(quote.document)}{where}"
     budget = MAX_MESSAGE_CHARS - len(source) - 40  # > 2000: render_source is clamped
     text = _fit_quote(quote.text.strip(), quote.terms, budget)
     return f"<blockquote>{text}</blockquote>\n{source}"

@@ -51,7 +51,7 @@ def render_help(*, is_admin: bool, bot_username: str | None) -> str:
             "<b>Admin</b>",
             "/reload – re-read the corpus folder",
             "/stats – index and usage statistics",
-            "Send a .txt or .md file to add it to the corpus.",
+            "Send a document (.txt, .md, .pdf, .html, .docx) to add it to the corpus.",
         ]
     return "\n".join(lines)
 

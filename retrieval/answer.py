@@ -10,6 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from retrieval.index import Index
+from retrieval.language import question_language
 from retrieval.models import Answer, Quote
 from retrieval.scoring import Scorer
 from retrieval.text import normalize_space, tokenize
@@ -61,7 +62,8 @@ def answer(
     """Quotes from ``index`` that answer ``question``, best first, or an abstention."""
     settings = settings or AnswerSettings()
     started = time.perf_counter()
-    query = list(dict.fromkeys(tokenize(question)))
+    language = question_language(question, index.languages, index.main_language)
+    query = list(dict.fromkeys(tokenize(question, language)))
     weights = {term: index.term_weight(term) for term in query}
     ranked = rank_sentences(index, query, settings, weights)
     quotes = _assemble(index, query, weights, ranked, settings, wanted=offset + limit + 1)
@@ -230,7 +232,8 @@ def _quote(index: Index, first: int, last: int, score: float, query: list[str]) 
     head, tail = index.sentences[first], index.sentences[last]
     document = index.documents[head.document]
     wanted = set(query)
-    start, end = _window(document.text, head.start, tail.end, wanted)
+    language = document.meta.language or "en"
+    start, end = _window(document.text, head.start, tail.end, wanted, language)
     text = normalize_space(document.text[start:end])
     # A stem keeps its word's first letter: only words starting like a query term are stemmed.
     initials = {t[:1] for t in wanted}
@@ -238,22 +241,31 @@ def _quote(index: Index, first: int, last: int, score: float, query: list[str]) 
         dict.fromkeys(
             w
             for w in _WORD.findall(text)
-            if w[:1].lower() in initials and wanted.intersection(_terms(w))
+            if w[:1].lower() in initials and wanted.intersection(_terms(w, language))
         )
     )
     return Quote(
-        text=text, score=round(score, 4), document=document.meta, start=start, end=end, terms=terms
+        text=text,
+        score=round(score, 4),
+        document=document.meta,
+        start=start,
+        end=end,
+        terms=terms,
+        page=head.page,
+        section=head.section,
     )
 
 
-def _window(text: str, start: int, end: int, wanted: set[str]) -> tuple[int, int]:
+def _window(
+    text: str, start: int, end: int, wanted: set[str], language: str = "en"
+) -> tuple[int, int]:
     """``[start, end)``, or, for a run-on "sentence" longer than a quote may be, the stretch of
     whole words around its first question term."""
     if end - start <= MAX_QUOTE_CHARS:
         return start, end
     anchor = start
     for match in _WORD.finditer(text, start, end):
-        if wanted.intersection(_terms(match.group())):
+        if wanted.intersection(_terms(match.group(), language)):
             anchor = match.start()
             break
     low = max(start, anchor - MAX_QUOTE_CHARS // 4)
@@ -266,5 +278,5 @@ def _window(text: str, start: int, end: int, wanted: set[str]) -> tuple[int, int
 
 
 @lru_cache(maxsize=100_000)
-def _terms(word: str) -> tuple[str, ...]:
-    return tuple(tokenize(word))
+def _terms(word: str, language: str = "en") -> tuple[str, ...]:
+    return tuple(tokenize(word, language))

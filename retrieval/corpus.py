@@ -10,14 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.errors import CorpusError, DocumentError
+from retrieval.language import document_language
 from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
+from retrieval.readers import SUFFIXES, has_questions, reader_for
+from retrieval.readers import plain as plain_reader
+from retrieval.structured import parse_extracted
 from retrieval.text import lines, normalize_space, paragraphs, split_sentences, tokenize
 
 log = logging.getLogger(__name__)
 
-DOCUMENT_SUFFIXES = (".txt", ".md")
+DOCUMENT_SUFFIXES = SUFFIXES
 # Bump when segmentation or tokenization changes: stored tokens of older versions are redone.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 
 _META_KEYS = ("title", "author", "date", "url", "source")
@@ -60,7 +64,10 @@ class _Header:
 
 
 def iter_corpus_files(corpus_dir: Path) -> Iterator[tuple[str, Path]]:
-    """``(document id, path)`` of every .txt/.md file under ``corpus_dir``, hidden ones excluded."""
+    """``(document id, path)`` of every file under ``corpus_dir``, hidden ones excluded.
+
+    Files of a type qabot cannot read are included: :func:`parse_bytes` names the reason.
+    """
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus directory not found: {corpus_dir}")
     root = corpus_dir.resolve()
@@ -68,7 +75,7 @@ def iter_corpus_files(corpus_dir: Path) -> Iterator[tuple[str, Path]]:
         relative = path.relative_to(corpus_dir)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        if path.suffix.lower() not in DOCUMENT_SUFFIXES or not path.is_file():
+        if not path.is_file():
             continue
         if not path.resolve().is_relative_to(root):
             log.warning("skipped %s: a link to outside the corpus directory", relative)
@@ -89,18 +96,7 @@ def read_document_bytes(path: Path, document_id: str) -> bytes:
 
 def decode_document(document_id: str, data: bytes) -> str:
     """The text of a document file, or :class:`DocumentError` saying why it is not usable."""
-    if b"\x00" in data[:8192]:
-        raise DocumentError(document_id, "binary file (contains NUL bytes)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise DocumentError(
-            document_id, f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})"
-        ) from error
-    if not text.strip():
-        raise DocumentError(document_id, "empty file")
-    # Offsets are into this text (it is stored), so quotes stay verbatim whatever the line ends.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return plain_reader.decode(document_id, data)
 
 
 def content_hash(data: bytes) -> str:
@@ -110,6 +106,7 @@ def content_hash(data: bytes) -> str:
 def parse_document(document_id: str, text: str, digest: str) -> ParsedDocument:
     """Metadata, paragraphs and tokenized sentences of one document's text."""
     header = _front_matter(text)
+    language = document_language(text[header.body_start :])
     meta = dict(header.meta)
     paragraph_spans = paragraphs(text, header.body_start)
     all_lines = [
@@ -149,8 +146,8 @@ def parse_document(document_id: str, text: str, digest: str) -> ParsedDocument:
     records = [
         SentenceRecord(number, span.start, span.end, tokens)
         for number, line_spans in kept.items()
-        for span in split_sentences(text, line_spans)
-        if (tokens := tuple(tokenize(text[span.start : span.end])))
+        for span in split_sentences(text, line_spans, language)
+        if (tokens := tuple(tokenize(text[span.start : span.end], language)))
     ]
     if not records:
         raise DocumentError(document_id, "no sentences to quote (only a title, headings or blurbs)")
@@ -162,6 +159,7 @@ def parse_document(document_id: str, text: str, digest: str) -> ParsedDocument:
         date=_clip(meta.get("date"), _FIELD_MAX_CHARS),
         url=_clip(meta.get("url"), _URL_MAX_CHARS),
         source=_clip(meta.get("source"), _FIELD_MAX_CHARS),
+        language=language,
     )
     return ParsedDocument(document, text, digest, tuple(paragraph_spans), tuple(records))
 
@@ -254,8 +252,24 @@ def _signature(text: str, article_lines: list[tuple[int, Span]]) -> str | None:
 
 
 def parse_bytes(document_id: str, data: bytes) -> ParsedDocument:
-    """Decode and parse one file's bytes; :class:`DocumentError` when it cannot be used."""
-    return parse_document(document_id, decode_document(document_id, data), content_hash(data))
+    """Decode and parse one file's bytes; :class:`DocumentError` when it cannot be used.
+
+    Plain text keeps its own loader (bylines, boilerplate); every other format, and a plain
+    text FAQ, goes through its reader (:mod:`retrieval.readers`).
+    """
+    suffix = Path(document_id).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise DocumentError(document_id, f"unsupported file type ({suffix or 'no extension'})")
+    if not data.strip():
+        raise DocumentError(document_id, "empty file")
+    digest = content_hash(data)
+    reader = reader_for(suffix)
+    if reader is None:
+        text = decode_document(document_id, data)
+        if not has_questions(text):
+            return parse_document(document_id, text, digest)
+        reader = plain_reader.read
+    return parse_extracted(document_id, reader(document_id, data), digest, _file_title(document_id))
 
 
 def load_document(document_id: str, path: Path) -> ParsedDocument:

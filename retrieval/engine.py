@@ -42,7 +42,9 @@ from retrieval.text import normalize_space
 log = logging.getLogger(__name__)
 
 
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+# Letters and digits of any script, "." "_" "-"; everything else (separators, spaces,
+# punctuation, control and format characters) becomes "_".
+_UNSAFE_NAME = re.compile(r"[^\w.-]+|_+")
 
 
 class Engine:
@@ -356,11 +358,13 @@ def _create_unique(directory: Path, name: str, data: bytes) -> Path:
 
 
 def safe_document_name(filename: str) -> str:
-    """A file name that cannot escape the corpus directory: ASCII letters, digits, ``._-``."""
+    """A file name that cannot escape the corpus directory: letters and digits of any script
+    (NFC-normalised), ``._-``; ``Отпуск 2024.txt`` -> ``Отпуск_2024.txt``."""
     base = Path(filename.replace("\\", "/")).name
     suffix = Path(base).suffix.lower()
     if suffix not in DOCUMENT_SUFFIXES:
-        raise DocumentError(filename, "only .txt and .md files can be added")
-    ascii_stem = unicodedata.normalize("NFKD", Path(base).stem).encode("ascii", "ignore").decode()
-    stem = _UNSAFE_NAME.sub("_", ascii_stem).strip("._-")[:80] or "document"
+        kinds = ", ".join(DOCUMENT_SUFFIXES)
+        raise DocumentError(filename, f"only these file types can be added: {kinds}")
+    stem = unicodedata.normalize("NFKC", Path(base).stem)
+    stem = _UNSAFE_NAME.sub("_", stem).strip("._-")[:80] or "document"
     return f"{stem}{suffix}"

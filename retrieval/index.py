@@ -20,6 +20,7 @@ from functools import cached_property
 import numpy as np
 
 from retrieval.kernel import BoolArray, Int32Array, Int64Array, Postings, TopK
+from retrieval.language import DEFAULT_LANGUAGE, main_language
 from retrieval.models import DocumentMeta, IndexStats, ParsedDocument, SentenceRecord, Span
 from retrieval.scoring import BM25Parameters, Hit
 from retrieval.segment import Segment, Vocabulary
@@ -50,6 +51,8 @@ class IndexedSentence:
     start: int
     end: int
     passage: int
+    page: int | None = None
+    section: str | None = None
 
 
 @dataclass(slots=True)
@@ -231,6 +234,8 @@ class SentenceTable:
             int(s.sentence_start[local]),
             int(s.sentence_end[local]),
             part.passage_offset + int(s.sentence_passage[local]),
+            s.page(local),
+            s.section(local),
         )
 
 
@@ -365,6 +370,8 @@ class Index:
                 views.append(DocumentView(meta, part, number, self.vocabulary) if live else None)
         self.documents = DocumentTable(views)
         self._by_id = {d.meta.id: d for d in self.documents}
+        self.languages = frozenset(d.meta.language or DEFAULT_LANGUAGE for d in self.documents)
+        self.main_language = main_language(d.meta.language for d in self.documents)
         self.sentences = SentenceTable(self)
         self.sentence_tokens = TokenTable(self)
         self.passages = PassageTable(self)

@@ -23,7 +23,7 @@ from retrieval.segment import Segment, Vocabulary
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "manifest.json"
 VOCABULARY = "vocabulary.txt"
 # Segments built at once are cut at about this many sentences, which bounds indexing memory.

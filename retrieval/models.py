@@ -15,6 +15,8 @@ class DocumentMeta:
     date: str | None = None
     url: str | None = None
     source: str | None = None
+    language: str | None = None
+    """ISO 639-1 code of the language the document was analysed in (``None``: unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,10 @@ class SentenceRecord:
     start: int
     end: int
     tokens: tuple[str, ...]
+    page: int | None = None
+    """1-based page of a PDF the sentence starts on."""
+    section: str | None = None
+    """The nearest heading above the sentence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,10 @@ class Quote:
     end: int
     terms: tuple[str, ...] = ()
     """Words of the quote that match the question's terms (for highlighting)."""
+    page: int | None = None
+    """1-based page of a PDF where the quote starts."""
+    section: str | None = None
+    """The nearest heading above the quote."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ _ARRAYS = (
     "sentence_paragraph", "sentence_start", "sentence_end", "sentence_passage",
     "sentence_length", "token_offsets", "tokens", "passage_first", "passage_last",
     "passage_length", "s_terms", "s_offsets", "s_units", "s_tfs", "p_terms", "p_offsets",
-    "p_units", "p_tfs", "sentence_document", "text",
+    "p_units", "p_tfs", "sentence_document", "text", "sentence_page", "sentence_section",
 )  # fmt: skip
 
 
@@ -109,6 +109,7 @@ class Segment:
             DocumentMeta(**{k: v for k, v in d.items() if k != "content_hash"}) for d in documents
         ]
         self.content_hashes = [d.get("content_hash", "") for d in documents]
+        self.sections: list[str] = []
         a = arrays
         self.sentence_document: Int32Array = a["sentence_document"]
         self.sentence_paragraph: Int32Array = a["sentence_paragraph"]
@@ -152,6 +153,14 @@ class Segment:
         ends = self.arrays["paragraph_end"][low:high].tolist()
         return tuple(Span(s, e) for s, e in zip(starts, ends, strict=True))
 
+    def page(self, sentence: int) -> int | None:
+        value = int(self.arrays["sentence_page"][sentence])
+        return value if value > 0 else None
+
+    def section(self, sentence: int) -> str | None:
+        value = int(self.arrays["sentence_section"][sentence])
+        return self.sections[value] if value >= 0 else None
+
     def sentence_terms(self, sentence: int) -> Int32Array:
         return self.tokens[self.token_offsets[sentence] : self.token_offsets[sentence + 1]]
 
@@ -165,6 +174,8 @@ class Segment:
                 int(self.sentence_start[i]),
                 int(self.sentence_end[i]),
                 tuple(terms[t] for t in self.sentence_terms(i).tolist()),
+                self.page(i),
+                self.section(i),
             )
             for i in range(low, high)
         )
@@ -184,17 +195,21 @@ class Segment:
         arrays = {
             name: np.load(path / f"{name}.npy", mmap_mode="r").view(np.ndarray) for name in _ARRAYS
         }
-        documents = json.loads((path / "documents.json").read_text("utf-8"))
-        return cls(path, arrays, documents)
+        stored = json.loads((path / "documents.json").read_text("utf-8"))
+        segment = cls(path, arrays, stored["documents"])
+        segment.sections = list(stored["sections"])
+        return segment
 
     @classmethod
     def in_memory(
         cls, documents: Sequence[ParsedDocument], vocabulary: Vocabulary, window: int | None
     ) -> Segment:
         """A segment that lives only in memory (tests, benchmarks)."""
-        arrays = build_arrays(documents, vocabulary, window)
+        arrays, sections = build_arrays(documents, vocabulary, window)
         meta = [{**asdict(d.meta), "content_hash": d.content_hash} for d in documents]
-        return cls(None, arrays, meta, [d.text for d in documents])
+        segment = cls(None, arrays, meta, [d.text for d in documents])
+        segment.sections = sections
+        return segment
 
     @classmethod
     def write(
@@ -205,7 +220,7 @@ class Segment:
         window: int | None,
     ) -> Segment:
         """Build a segment from parsed documents (adding their new terms to ``vocabulary``)."""
-        arrays = build_arrays(documents, vocabulary, window)
+        arrays, sections = build_arrays(documents, vocabulary, window)
         path.mkdir(parents=True)
         texts = [d.text.encode("utf-8") for d in documents]
         arrays["text"] = np.frombuffer(b"".join(texts), dtype=np.uint8)
@@ -215,14 +230,16 @@ class Segment:
         for name in _ARRAYS:
             np.save(path / f"{name}.npy", arrays[name])
         meta = [{**asdict(d.meta), "content_hash": d.content_hash} for d in documents]
-        (path / "documents.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+        stored = {"documents": meta, "sections": sections}
+        (path / "documents.json").write_text(json.dumps(stored, ensure_ascii=False), "utf-8")
         return cls.open(path)
 
 
 def build_arrays(
     documents: Sequence[ParsedDocument], vocabulary: Vocabulary, window: int | None
-) -> dict[str, npt.NDArray[np.generic]]:
-    """The arrays of a segment holding ``documents`` (see :class:`Segment`), text excluded."""
+) -> tuple[dict[str, npt.NDArray[np.generic]], list[str]]:
+    """The arrays of a segment holding ``documents`` (see :class:`Segment`), text excluded,
+    and the section names its ``sentence_section`` array numbers."""
     add = vocabulary.add
     sentence_counts = [len(d.sentences) for d in documents]
     records = [s for d in documents for s in d.sentences]
@@ -257,7 +274,17 @@ def build_arrays(
     passage_postings = _postings(member_tokens.astype(np.int64) * max(p, 1) + member_passage,
                                  max(p, 1))  # fmt: skip
     paragraph_counts = [len(d.paragraphs) for d in documents]
+    section_ids: dict[str, int] = {}
+    sections = np.fromiter(
+        (-1 if s.section is None else section_ids.setdefault(s.section, len(section_ids))
+         for s in records),
+        np.int32,
+        n,
+    )  # fmt: skip
+    pages = np.fromiter((s.page or 0 for s in records), np.int32, n)
     return {
+        "sentence_page": pages,
+        "sentence_section": sections,
         "doc_paragraphs": np.concatenate([[0], np.cumsum(paragraph_counts)]).astype(np.int64),
         "paragraph_start": np.asarray([s.start for d in documents for s in d.paragraphs], np.int32),
         "paragraph_end": np.asarray([s.end for d in documents for s in d.paragraphs], np.int32),
@@ -281,4 +308,4 @@ def build_arrays(
         "p_offsets": passage_postings.offsets,
         "p_units": passage_postings.units,
         "p_tfs": passage_postings.tfs,
-    }
+    }, list(section_ids)

@@ -13,7 +13,7 @@ import aiosqlite
 from retrieval.errors import StoreError
 from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry migrates the schema from version i to i + 1; never edit a released step, append one.
 _MIGRATIONS: tuple[str, ...] = (
@@ -47,6 +47,11 @@ _MIGRATIONS: tuple[str, ...] = (
         tokens TEXT NOT NULL
     );
     CREATE INDEX sentences_by_document ON sentences(document_id, start);
+    """,
+    """
+    ALTER TABLE documents ADD COLUMN language TEXT;
+    ALTER TABLE sentences ADD COLUMN page INTEGER;
+    ALTER TABLE sentences ADD COLUMN section TEXT;
     """,
 )
 
@@ -142,7 +147,7 @@ class Store:
         await self._db.execute("DELETE FROM documents WHERE path = ?", (meta.id,))
         cursor = await self._db.execute(
             "INSERT INTO documents (path, content_hash, title, author, date, url, source, text,"
-            " indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " indexed_at, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 meta.id,
                 document.content_hash,
@@ -153,6 +158,7 @@ class Store:
                 meta.source,
                 document.text,
                 time.time(),
+                meta.language,
             ),
         )
         document_id = cursor.lastrowid
@@ -161,9 +167,10 @@ class Store:
             [(document_id, n, p.start, p.end) for n, p in enumerate(document.paragraphs)],
         )
         await self._db.executemany(
-            "INSERT INTO sentences (document_id, passage, start, end, tokens) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO sentences (document_id, passage, start, end, tokens, page, section)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (document_id, s.paragraph, s.start, s.end, " ".join(s.tokens))
+                (document_id, s.paragraph, s.start, s.end, " ".join(s.tokens), s.page, s.section)
                 for s in document.sentences
             ],
         )
@@ -172,22 +179,24 @@ class Store:
         """Every stored document with its passages and sentences, in path order."""
         rows: dict[int, _DocumentRows] = {}
         async with self._db.execute(
-            "SELECT id, path, title, author, date, url, source, content_hash, text FROM documents"
+            "SELECT id, path, title, author, date, url, source, content_hash, text, language"
+            " FROM documents"
         ) as cursor:
             async for row in cursor:
-                rows[row[0]] = _DocumentRows(DocumentMeta(*row[1:7]), row[7], row[8])
+                meta = DocumentMeta(row[1], row[2], row[3], row[4], row[5], row[6], row[9])
+                rows[row[0]] = _DocumentRows(meta, row[7], row[8])
         async with self._db.execute(
             "SELECT document_id, start, end FROM passages ORDER BY document_id, position"
         ) as cursor:
             async for document_id, start, end in cursor:
                 rows[document_id].paragraphs.append(Span(start, end))
         async with self._db.execute(
-            "SELECT document_id, passage, start, end, tokens FROM sentences"
+            "SELECT document_id, passage, start, end, tokens, page, section FROM sentences"
             " ORDER BY document_id, start"
         ) as cursor:
-            async for document_id, passage, start, end, tokens in cursor:
+            async for document_id, passage, start, end, tokens, page, section in cursor:
                 rows[document_id].sentences.append(
-                    SentenceRecord(passage, start, end, tuple(tokens.split()))
+                    SentenceRecord(passage, start, end, tuple(tokens.split()), page, section)
                 )
         documents = [
             ParsedDocument(r.meta, r.text, r.digest, tuple(r.paragraphs), tuple(r.sentences))

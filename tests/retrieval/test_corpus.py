@@ -63,7 +63,7 @@ def test_sentences_are_verbatim_slices(shipped_corpus: Path) -> None:
     ("data", "reason"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-        (b"caf\xe9 au lait", "not valid UTF-8"),
+        (b"\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\xff\xfe\x81", "binary"),
         (b"   \n\n  ", "empty"),
     ],
 )
@@ -76,7 +76,8 @@ def test_corpus_listing_is_recursive_and_skips_hidden_and_other_types(corpus_dir
     (corpus_dir / ".hidden.txt").write_text("secret", encoding="utf-8")
     (corpus_dir / "image.png").write_bytes(b"\x89PNG")
     ids = [document_id for document_id, _ in iter_corpus_files(corpus_dir)]
-    assert ids == ["bridges.md", "history/trams.txt", "pastry.txt"]
+    # Other types are listed too: indexing names them as skipped, with the reason.
+    assert ids == ["bridges.md", "history/trams.txt", "image.png", "pastry.txt"]
 
 
 def test_missing_corpus_directory_is_a_corpus_error(tmp_path: Path) -> None:

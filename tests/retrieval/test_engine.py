@@ -76,15 +76,25 @@ async def test_new_pipeline_version_retokenizes_everything(
 
 async def test_unusable_files_are_skipped_with_reasons(engine: Engine, corpus_dir: Path) -> None:
     (corpus_dir / "binary.txt").write_bytes(b"\x00\x01\x02\x03")
-    (corpus_dir / "latin1.txt").write_bytes("Café au lait, s'il vous plaît.".encode("latin-1"))
+    (corpus_dir / "image.png").write_bytes(b"\x89PNG\r\n")
     (corpus_dir / "empty.md").write_bytes(b"")
     report = await engine.reindex()
     reasons = {s.path: s.reason for s in report.skipped}
-    assert set(reasons) == {"binary.txt", "latin1.txt", "empty.md"}
+    assert set(reasons) == {"binary.txt", "image.png", "empty.md"}
     assert "binary" in reasons["binary.txt"]
-    assert "UTF-8" in reasons["latin1.txt"]
+    assert "unsupported file type (.png)" in reasons["image.png"]
     assert "empty" in reasons["empty.md"]
     assert engine.stats().documents == 3
+
+
+async def test_latin1_text_is_decoded_by_detection(engine: Engine, corpus_dir: Path) -> None:
+    text = "Les cafés\n\nLe café crème coûte trois euros à la gare, déjà très cher.\n"
+    (corpus_dir / "latin1.txt").write_bytes(text.encode("latin-1"))
+    report = await engine.reindex()
+    assert "latin1.txt" in report.added
+    answer = engine.ask_sync("Combien coûte le café crème à la gare?")
+    assert answer.quotes and "coûte trois euros" in answer.quotes[0].text
+    assert answer.quotes[0].document.language == "fr"
 
 
 async def test_index_persists_across_restarts_without_retokenizing(
@@ -163,9 +173,10 @@ async def test_add_document_stores_safely_and_indexes(engine: Engine, corpus_dir
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
-        ("report.pdf", b"%PDF-1.4", "only .txt and .md"),
+        ("setup.exe", b"MZ", "only these file types"),
+        ("report.pdf", b"%PDF-1.4", "corrupt PDF"),
         ("big.txt", b"x" * 2000, "too big"),
-        ("latin.txt", "café".encode("latin-1"), "UTF-8"),
+        ("binary.txt", b"\x00\x01\x02", "binary"),
         ("blank.md", b"\n\n", "empty"),
     ],
 )
@@ -202,7 +213,11 @@ async def test_example_questions_are_answerable(engine: Engine) -> None:
 
 
 def test_safe_document_name() -> None:
-    assert safe_document_name("../a b/../Ünïcode name.md") == "Unicode_name.md"
+    assert safe_document_name("../a b/../Ünïcode name.md") == "Ünïcode_name.md"
+    assert safe_document_name("Отпуск 2024.txt") == "Отпуск_2024.txt"
+    assert safe_document_name("Ærø notes.md") == "Ærø_notes.md"
+    assert safe_document_name("休假政策.md") == "休假政策.md"
+    assert safe_document_name("..\\..\\evil\u202e name.pdf") == "evil_name.pdf"
     assert safe_document_name("...txt.txt") == "txt.txt"
     with pytest.raises(DocumentError):
         safe_document_name("evil.sh")

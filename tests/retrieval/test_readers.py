@@ -1,0 +1,319 @@
+"""Every format through the corpus loader and the engine, on documents the tests write."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from retrieval.corpus import parse_bytes
+from retrieval.engine import Engine
+from retrieval.errors import DocumentError
+from retrieval.models import ParsedDocument
+from retrieval.text import tokenize
+
+
+def quotes(document: ParsedDocument) -> list[str]:
+    return [document.text[s.start : s.end] for s in document.sentences]
+
+
+def two_column_pdf() -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_title("Harbour Annual Report")
+    pdf.set_author("Port Authority")
+    pdf.set_font("Helvetica", size=11)
+    left = [
+        "The left column starts the story of the",
+        "harbour. Ships arrived every morning from",
+        "the north. The harbour master kept a regis-",
+        "ter of every vessel in a blue book.",
+    ]
+    right = [
+        "The right column continues later. The",
+        "lighthouse was built in 1882 by the town",
+        "council after a storm sank three ships.",
+    ]
+    for page in (1, 2):
+        pdf.add_page()
+        pdf.set_xy(10, 8)
+        pdf.cell(0, 5, "Harbour Annual Report")
+        pdf.set_xy(10, 28)
+        pdf.cell(0, 8, f"Chapter {page} of the report")
+        column = left if page == 1 else [line.replace("harbour", "quay") for line in left]
+        for i, line in enumerate(column):
+            pdf.set_xy(10, 40 + i * 4.6)
+            pdf.cell(90, 6, line)
+        for i, line in enumerate(right if page == 1 else ["Trams run on page two only."]):
+            pdf.set_xy(110, 40 + i * 4.6)
+            pdf.cell(90, 6, line)
+        pdf.set_xy(100, 285)
+        pdf.cell(10, 5, str(page))
+    return bytes(pdf.output())
+
+
+def test_pdf_columns_hyphenation_furniture_and_pages() -> None:
+    document = parse_bytes("report.pdf", two_column_pdf())
+    assert (document.meta.title, document.meta.author) == (
+        "Harbour Annual Report",
+        "Port Authority",
+    )
+    assert document.meta.date is not None and document.meta.date[:2] == "20"
+    texts = quotes(document)
+    # The left column is read before the right one, the hyphenated word is whole.
+    assert texts.index("The harbour master kept a register of every vessel in a blue book.") < (
+        texts.index("The right column continues later.")
+    )
+    assert not any(t.strip() in {"1", "2"} or "Annual Report" in t for t in texts)
+    pages = {document.text[s.start : s.end]: s.page for s in document.sentences}
+    assert pages["The right column continues later."] == 1
+    assert pages["Trams run on page two only."] == 2
+
+
+async def test_pdf_page_reaches_the_quote(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "report.pdf").write_bytes(two_column_pdf())
+    engine = await Engine.open(corpus, tmp_path / "db.sqlite3")
+    try:
+        answer = engine.ask_sync("Who kept a register of every vessel at the quay?")
+        assert answer.quotes[0].page == 2
+        assert "register" in answer.quotes[0].text
+    finally:
+        await engine.close()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [(b"%PDF-1.4\nnot really", "corrupt PDF"), (b"%PDF-1.4\n%%EOF", "corrupt PDF")],
+)
+def test_broken_pdf_is_skipped_with_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(DocumentError, match=reason):
+        parse_bytes("broken.pdf", data)
+
+
+def test_pdf_without_text_layer_is_skipped() -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 100, 100)
+    with pytest.raises(DocumentError, match="no text layer"):
+        parse_bytes("scan.pdf", bytes(pdf.output()))
+
+
+def test_encrypted_pdf_is_skipped() -> None:
+    pytest.importorskip("cryptography")
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_encryption(owner_password="owner", user_password="secret")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.cell(0, 10, "A secret sentence about the vault.")
+    with pytest.raises(DocumentError, match="encrypted"):
+        parse_bytes("locked.pdf", bytes(pdf.output()))
+
+
+MARKDOWN = """+++
+title = "Company handbook"
+author = "People Team"
++++
+# Company handbook
+
+## Vacation
+
+- Every full-time employee gets **28 days** of paid vacation per year.
+- Unused days expire at the end of *March*.
+
+## People
+
+| Name | Role | City |
+|---|---|---|
+| Lars Nielsen | CEO | Aarhus |
+| Mia Berg | CTO | Oslo |
+
+```
+DROP TABLE employees;
+```
+
+## FAQ
+
+**Q.** Can I bring my dog to the office?
+**A.** Dogs are welcome on Fridays if they are calm.
+
+printer on floor two
+wifi password on the fridge
+"""
+
+
+def test_markdown_structure() -> None:
+    document = parse_bytes("handbook.markdown", MARKDOWN.encode())
+    assert document.meta.title == "Company handbook"
+    assert document.meta.author == "People Team"
+    texts = quotes(document)
+    assert "Every full-time employee gets 28 days of paid vacation per year." in texts
+    assert "Lars Nielsen · CEO · Aarhus" in texts
+    assert not any("**" in t or "|" in t or "DROP TABLE" in t or "+++" in t for t in texts)
+    assert not any(t in {"Vacation", "People", "FAQ"} for t in texts)
+    assert "printer on floor two" in texts and "wifi password on the fridge" in texts
+    assert "Dogs are welcome on Fridays if they are calm." in texts
+    assert not any("Can I bring" in t for t in texts)
+    sections = {document.text[s.start : s.end]: s.section for s in document.sentences}
+    assert sections["Lars Nielsen · CEO · Aarhus"] == "People"
+    assert sections["Unused days expire at the end of March."] == "Vacation"
+
+
+async def test_faq_answers_with_the_answer_and_sections(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "handbook.md").write_text(MARKDOWN, encoding="utf-8")
+    (corpus / "faq.txt").write_text(
+        "Office FAQ\n\nQ: Where do I park my bike?\nA: Use the racks behind building B.\n\n"
+        "Q: What is the phone number of the IT hotline?\nA: Call 555-0100 any time.\n",
+        encoding="utf-8",
+    )
+    engine = await Engine.open(corpus, tmp_path / "db.sqlite3")
+    try:
+        dog = engine.ask_sync("Are dogs allowed in the office?")
+        assert dog.quotes[0].text == "Dogs are welcome on Fridays if they are calm."
+        assert dog.quotes[0].section == "FAQ"
+        hotline = engine.ask_sync("What is the phone number of the IT hotline?")
+        assert hotline.quotes[0].text == "Call 555-0100 any time."
+        vacation = engine.ask_sync("How many days of paid vacation do employees get?")
+        assert "28 days" in vacation.quotes[0].text and vacation.quotes[0].section == "Vacation"
+    finally:
+        await engine.close()
+
+
+HTML = b"""<html><head><title>Bridges of Lisbon | Example Weekly</title>
+<meta name="author" content="Ana Silva">
+<meta property="article:published_time" content="2021-05-01">
+<link rel="canonical" href="https://example.org/bridges"></head>
+<body><nav><a href="/">Home</a> <a href="/news">News</a> <a href="/about">About us</a></nav>
+<div class="cookie-banner">We use cookies to improve your experience. Accept all cookies.</div>
+<article><h1>Bridges of Lisbon</h1>
+<p>The 25 de Abril Bridge is a suspension bridge connecting Lisbon to Almada on the south bank
+of the Tagus river.</p>
+<h2>History</h2>
+<p>It was inaugurated on 6 August 1966 and was called the Salazar Bridge until the revolution
+of 1974 renamed it after the date of the revolution.</p>
+<ul><li>The bridge is 2,277 metres long.</li><li>Trains cross it on a lower deck since 1999.</li></ul>
+</article>
+<footer>Copyright 2021 Example Weekly. All rights reserved.</footer></body></html>"""
+
+
+def test_html_main_text_and_metadata() -> None:
+    document = parse_bytes("bridges.html", HTML)
+    meta = document.meta
+    assert (meta.title, meta.author, meta.date, meta.url) == (
+        "Bridges of Lisbon",
+        "Ana Silva",
+        "2021-05-01",
+        "https://example.org/bridges",
+    )
+    texts = quotes(document)
+    assert "The bridge is 2,277 metres long." in texts
+    assert not any("cookies" in t or "Copyright" in t or "Home" in t for t in texts)
+    sections = {document.text[s.start : s.end]: s.section for s in document.sentences}
+    assert sections["Trains cross it on a lower deck since 1999."] == "History"
+
+
+def test_docx_paragraphs_headings_lists_tables_and_properties() -> None:
+    import docx
+
+    word = docx.Document()
+    word.core_properties.title = "Office handbook"
+    word.core_properties.author = "HR Team"
+    word.add_heading("Remote work", 1)
+    word.add_paragraph("Employees may work from home two days a week. Ask your team lead first.")
+    word.add_paragraph("Laptops are provided by the IT desk", style="List Bullet")
+    table = word.add_table(rows=2, cols=2)
+    table.cell(0, 0).text = "Name"
+    table.cell(0, 1).text = "Role"
+    table.cell(1, 0).text = "Lars Nielsen"
+    table.cell(1, 1).text = "CEO"
+    buffer = io.BytesIO()
+    word.save(buffer)
+    document = parse_bytes("handbook.docx", buffer.getvalue())
+    assert (document.meta.title, document.meta.author) == ("Office handbook", "HR Team")
+    texts = quotes(document)
+    assert texts == [
+        "Employees may work from home two days a week.",
+        "Ask your team lead first.",
+        "Laptops are provided by the IT desk",
+        "Lars Nielsen · CEO",
+    ]
+    assert {s.section for s in document.sentences} == {"Remote work"}
+
+
+@pytest.mark.parametrize("name", ["empty.docx", "empty.pdf", "empty.html", "empty.md"])
+def test_empty_file_of_any_type_says_empty(name: str) -> None:
+    with pytest.raises(DocumentError, match="empty"):
+        parse_bytes(name, b"  \n")
+
+
+def test_corrupt_docx_is_skipped() -> None:
+    with pytest.raises(DocumentError, match="corrupt Word file"):
+        parse_bytes("broken.docx", b"PK\x03\x04 not a zip")
+
+
+RUSSIAN = """Правила офиса
+
+Холодильник на кухне очищают каждую пятницу после обеда. Продукты без подписи выбрасывают.
+
+Переговорные комнаты бронируют через календарь не позднее чем за день.
+"""
+
+
+async def test_russian_document_answers_across_word_forms(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "office.txt").write_text(RUSSIAN, encoding="utf-8")
+    (corpus / "bridges.html").write_bytes(HTML)
+    engine = await Engine.open(corpus, tmp_path / "db.sqlite3")
+    try:
+        office = engine.index.document("office.txt")
+        assert office is not None and office.meta.language == "ru"
+        fridge = engine.ask_sync("Когда очищается холодильник на кухне?")
+        assert fridge.quotes and "Холодильник на кухне очищают" in fridge.quotes[0].text
+        rooms = engine.ask_sync("Как забронировать переговорную комнату?")
+        assert rooms.quotes and "Переговорные комнаты" in rooms.quotes[0].text
+        assert engine.ask_sync("Сколько стоит билет на самолёт в Париж?").abstained
+        # Two words: too short to detect, but the script says Russian.
+        short = engine.ask_sync("Переговорные бронируют?")
+        assert short.quotes and "Переговорные комнаты" in short.quotes[0].text
+        assert engine.ask_sync("How long is the bridge?").quotes[0].document.language == "en"
+    finally:
+        await engine.close()
+
+
+def test_tokenize_languages_and_acronyms() -> None:
+    assert tokenize("The IT hotline") == ["it", "hotlin"]
+    assert tokenize("what is it") == []
+    assert tokenize("холодильника", "ru") == tokenize("холодильник", "ru")
+    assert tokenize("и в на", "ru") == []
+    # No stemmer or stopwords: words kept as they are, lowercased.
+    assert tokenize("休假政策 Abc", "zh") == ["休假政策", "abc"]
+
+
+def test_plain_text_loads_no_format_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from retrieval.corpus import parse_bytes\n"
+        "from retrieval.engine import Engine\n"
+        "parse_bytes('a.txt', b'Owls\\n\\nOwls hunt at night, and they are rarely seen by day.')\n"
+        "heavy = {'trafilatura', 'pdfminer', 'docx', 'markdown_it', 'py3langid', 'lxml',"
+        " 'charset_normalizer', 'stop_words'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
