@@ -9,16 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import load_dotenv
-from telegram import LinkPreviewOptions, Update
-from telegram.constants import ParseMode
+from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    Defaults,
     InlineQueryHandler,
     MessageHandler,
     filters,
@@ -26,6 +23,7 @@ from telegram.ext import (
 
 from bot import admin, buttons, commands, questions
 from bot.config import BotConfig, ConfigError, load_config
+from bot.delivery import build_bot
 from bot.errors import HideInvalidToken, install_token_redaction, on_error, redact
 from bot.ratelimit import INLINE_QUERIES_PER_QUESTION, QuestionLimiter
 from bot.state import STATE_KEY, BotState
@@ -39,8 +37,6 @@ CONFIG_KEY = "qabot_config"
 # Answers run concurrently so that a long /reload or upload never holds up questions;
 # the engine keeps serving the old index until the new one is swapped in.
 CONCURRENT_UPDATES = 16
-# Retries after Telegram's "Too Many Requests" (the limiter's default is none).
-RATE_LIMIT_RETRIES = 3
 
 # Explicit, because Telegram otherwise keeps whatever an earlier deployment asked for.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
@@ -53,18 +49,8 @@ def build_application(config: BotConfig) -> BotApplication:
     install_token_redaction(config.token)
     application = (
         ApplicationBuilder()
-        .token(config.token)
-        .base_url(config.base_url)
-        .base_file_url(config.base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                # Replies quote the message they answer: in groups that says whom we answer.
-                do_quote=True,
-            )
-        )
+        # Token, URLs, proxy, defaults, rate limits and retries: see bot.delivery.
+        .bot(build_bot(config))
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

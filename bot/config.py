@@ -43,6 +43,7 @@ class BotConfig:
     questions_per_minute: int = DEFAULT_QUESTIONS_PER_MINUTE
     results_per_answer: int = DEFAULT_RESULTS_PER_ANSWER
     log_level: str = "INFO"
+    proxy_url: str | None = field(default=None, repr=False)
 
 
 def load_config(
@@ -73,6 +74,7 @@ def load_config(
             env, "RESULTS_PER_ANSWER", DEFAULT_RESULTS_PER_ANSWER, 1, MAX_RESULTS_PER_ANSWER
         ),
         log_level=_log_level(env),
+        proxy_url=_proxy_url(env),
     )
 
 
@@ -147,3 +149,21 @@ def _log_level(env: Mapping[str, str]) -> str:
     if level not in _LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {level[:20]!r}")
     return level
+
+
+_PROXY_SCHEMES = ("http", "https", "socks4", "socks5", "socks5h")
+
+
+def _proxy_url(env: Mapping[str, str]) -> str | None:
+    """``PROXY_URL``: an HTTP(S) or SOCKS proxy for every Bot API request, or None."""
+    value = _get(env, "PROXY_URL")
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in _PROXY_SCHEMES or not parts.hostname:
+        # Never echo it: a proxy URL may carry a password.
+        raise ConfigError(
+            f"PROXY_URL must look like scheme://host:port with scheme one of "
+            f"{', '.join(_PROXY_SCHEMES)}"
+        )
+    return value
