@@ -18,10 +18,11 @@ from telegram.ext import (
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from bot import admin, buttons, commands, questions
+from bot import access, admin, alerts, buttons, commands, questions
 from bot.config import BotConfig, ConfigError, load_config
 from bot.delivery import build_bot
 from bot.errors import HideInvalidToken, install_token_redaction, on_error, redact
@@ -91,6 +92,9 @@ def _register_handlers(application: BotApplication, config: BotConfig) -> None:
         ]
     )
     application.add_error_handler(on_error)
+    application.add_error_handler(alerts.on_error)
+    # Before every other handler: admin actions logged, refused users stopped.
+    application.add_handler(TypeHandler(Update, access.gate), group=access.ACCESS_GROUP)
 
 
 async def _post_init(application: BotApplication) -> None:

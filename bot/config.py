@@ -44,6 +44,9 @@ class BotConfig:
     results_per_answer: int = DEFAULT_RESULTS_PER_ANSWER
     log_level: str = "INFO"
     proxy_url: str | None = field(default=None, repr=False)
+    allowed_user_ids: frozenset[int] = frozenset()
+    allowed_chat_ids: frozenset[int] = frozenset()
+    alert_chat_id: int | None = None
 
 
 def load_config(
@@ -75,6 +78,9 @@ def load_config(
         ),
         log_level=_log_level(env),
         proxy_url=_proxy_url(env),
+        allowed_user_ids=_ids(env, "ALLOWED_USER_IDS", what="user ids"),
+        allowed_chat_ids=_ids(env, "ALLOWED_CHAT_IDS", what="chat ids", negative=True),
+        alert_chat_id=_alert_chat_id(env),
     )
 
 
@@ -167,3 +173,24 @@ def _proxy_url(env: Mapping[str, str]) -> str | None:
             f"{', '.join(_PROXY_SCHEMES)}"
         )
     return value
+
+
+def _ids(env: Mapping[str, str], name: str, *, what: str, negative: bool = False) -> frozenset[int]:
+    """Comma-separated numeric ids; chat ids of groups and channels are negative."""
+    ids: set[int] = set()
+    for part in _get(env, name).split(","):
+        item = part.strip()
+        digits = item[1:] if negative and item.startswith("-") else item
+        if not item:
+            continue
+        if not digits.isascii() or not digits.isdigit() or int(item) == 0:
+            raise ConfigError(f"{name} must be comma-separated numeric {what}, got {item[:40]!r}")
+        ids.add(int(item))
+    return frozenset(ids)
+
+
+def _alert_chat_id(env: Mapping[str, str]) -> int | None:
+    ids = _ids(env, "ALERT_CHAT_ID", what="chat ids", negative=True)
+    if len(ids) > 1:
+        raise ConfigError("ALERT_CHAT_ID must be one chat id")
+    return next(iter(ids), None)
