@@ -256,3 +256,20 @@ async def test_upload_over_telegrams_download_limit_is_refused(bot: Harness) -> 
         text == "❌ Not added: Telegram lets bots download files up to 20 MB. Nothing was stored."
     )
     assert len(bot.fake.requests("getFile")) == 1
+
+
+async def test_one_byte_over_the_limit_says_so_in_bytes(start_bot: StartBot) -> None:
+    bot = await start_bot(MAX_UPLOAD_BYTES=str(1024 * 1024))
+    text = await refused_upload(bot, bot.document("big.txt", PORTO, file_size=1024 * 1024 + 1))
+    assert "the file is 1,048,577 bytes, the limit is 1,048,576 bytes" in text
+
+
+def test_size_versus_limit() -> None:
+    from bot.admin import size_versus_limit
+
+    assert (
+        size_versus_limit(6_500_000, 5 * 1024 * 1024) == "the file is 6.2 MB, the limit is 5.0 MB"
+    )
+    assert size_versus_limit(5000, 1000) == "the file is 4.9 KB, the limit is 1000 bytes"
+    assert size_versus_limit(1001, 1000) == "the file is 1001 bytes, the limit is 1000 bytes"
+    assert size_versus_limit(1025, 1024) == "the file is 1,025 bytes, the limit is 1,024 bytes"
