@@ -10,7 +10,7 @@ from typing import Any
 
 from dotenv import load_dotenv
 from telegram import Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,9 +24,17 @@ from telegram.ext import (
 
 from bot import access, admin, alerts, buttons, commands, questions
 from bot.config import BotConfig, ConfigError, load_config
-from bot.delivery import build_bot
+from bot.delivery import build_bot, is_transient
 from bot.errors import HideInvalidToken, install_token_redaction, on_error, redact
 from bot.ratelimit import INLINE_QUERIES_PER_QUESTION, QuestionLimiter
+from bot.startup import (
+    EXIT_DATABASE,
+    EXIT_NETWORK,
+    HideStartupTracebacks,
+    StartupError,
+    preflight,
+    unreachable,
+)
 from bot.state import STATE_KEY, BotState
 from bot.storage import Storage, StorageError
 from retrieval.engine import Engine
@@ -111,6 +119,12 @@ async def _post_init(application: BotApplication) -> None:
     application.bot_data[STATE_KEY] = BotState(config, engine, storage, limiter, inline_limiter)
     await commands.register_commands(application.bot, config.admin_user_ids)
     stats = engine.stats()
+    if stats.documents == 0:
+        logger.warning(
+            "The corpus %s has no documents: questions find nothing until files are added "
+            "(then /reload) or an admin uploads one",
+            config.corpus_dir,
+        )
     logger.info(
         "qabot ready as @%s: %d documents, %d sentences",
         application.bot.username,
@@ -136,8 +150,10 @@ def run_bot(corpus_dir: Path | None = None, db_path: Path | None = None) -> int:
         config = load_config(os.environ, corpus_dir=corpus_dir, database_path=db_path)
     except ConfigError as exc:
         return _fail(f"configuration error: {exc}", 2)
-    if not config.corpus_dir.is_dir():
-        return _fail(f"configuration error: corpus directory {config.corpus_dir} not found", 2)
+    try:
+        preflight(config)
+    except StartupError as exc:
+        return _fail(str(exc), exc.code)
     # force: the CLI may have configured terse logging for its other commands already.
     logging.basicConfig(
         level=config.log_level,
@@ -146,12 +162,19 @@ def run_bot(corpus_dir: Path | None = None, db_path: Path | None = None) -> int:
     )
     for handler in logging.getLogger().handlers:
         handler.addFilter(HideInvalidToken())
+        handler.addFilter(HideStartupTracebacks())
     application = build_application(config)
     try:
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
     except InvalidToken:
         return _fail("Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped?)", 2)
-    except (QabotError, StorageError, TelegramError, OSError) as exc:
+    except StorageError as exc:
+        return _fail(redact(str(exc)) or type(exc).__name__, EXIT_DATABASE)
+    except NetworkError as exc:
+        if not is_transient(exc):
+            return _fail(redact(str(exc)) or type(exc).__name__, 1)
+        return _fail(str(unreachable(config, redact(str(exc)))), EXIT_NETWORK)
+    except (QabotError, TelegramError, OSError) as exc:
         return _fail(redact(str(exc)) or type(exc).__name__, 1)
     return 0
 

@@ -82,11 +82,11 @@ class RetryingRateLimiter(AIORateLimiter):
         *,
         max_retries: int,
         transient_retries: int = TRANSIENT_RETRIES,
-        backoff_seconds: float = BACKOFF_SECONDS,
+        backoff_seconds: float | None = None,
     ) -> None:
         super().__init__(max_retries=max_retries)
         self.transient_retries = transient_retries
-        self.backoff_seconds = backoff_seconds
+        self.backoff_seconds = BACKOFF_SECONDS if backoff_seconds is None else backoff_seconds
 
     async def process_request(
         self,
@@ -122,9 +122,9 @@ class RetryingRateLimiter(AIORateLimiter):
                 delay *= random.uniform(0.8, 1.2)  # jitter, not security
                 attempt += 1
                 logger.info(
-                    "%s for chat %s failed (%s); retry %d/%d in %.2f s",
+                    "%s%s failed (%s); retry %d/%d in %.2f s",
                     endpoint,
-                    data.get("chat_id"),
+                    f" for chat {data['chat_id']}" if "chat_id" in data else "",
                     exc,
                     attempt,
                     self.transient_retries,
