@@ -26,6 +26,7 @@ from bot import access, admin, alerts, buttons, commands, questions
 from bot.config import BotConfig, ConfigError, load_config
 from bot.delivery import build_bot, is_transient
 from bot.errors import HideInvalidToken, install_token_redaction, on_error, redact
+from bot.journal import JournaledApplication, UpdateJournal
 from bot.ratelimit import INLINE_QUERIES_PER_QUESTION, QuestionLimiter
 from bot.startup import (
     EXIT_DATABASE,
@@ -56,15 +57,20 @@ BotApplication = Application[Any, Any, Any, Any, Any, Any]
 def build_application(config: BotConfig) -> BotApplication:
     """The application ``qabot run`` polls with; tests point ``base_url`` at a fake server."""
     install_token_redaction(config.token)
+    journal = UpdateJournal(config.database_path)
     application = (
         ApplicationBuilder()
+        # Journaled updates and a bounded stop: see bot.journal.
+        .application_class(JournaledApplication)
         # Token, URLs, proxy, defaults, rate limits and retries: see bot.delivery.
-        .bot(build_bot(config))
+        .bot(build_bot(config, journal))
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
+    assert isinstance(application, JournaledApplication)
+    application.journal = journal
     application.bot_data[CONFIG_KEY] = config
     _register_handlers(application, config)
     return application
@@ -114,6 +120,14 @@ async def _post_init(application: BotApplication) -> None:
     except BaseException:
         await engine.close()
         raise
+    if isinstance(application, JournaledApplication) and application.journal is not None:
+        try:
+            await application.journal.open()
+        except BaseException:
+            await storage.shutdown()
+            await engine.close()
+            raise
+        await application.replay_pending()
     limiter = QuestionLimiter(config.questions_per_minute)
     inline_limiter = QuestionLimiter(config.questions_per_minute * INLINE_QUERIES_PER_QUESTION)
     application.bot_data[STATE_KEY] = BotState(config, engine, storage, limiter, inline_limiter)
@@ -134,6 +148,8 @@ async def _post_init(application: BotApplication) -> None:
 
 
 async def _post_shutdown(application: BotApplication) -> None:
+    if isinstance(application, JournaledApplication) and application.journal is not None:
+        await application.journal.close()
     state = application.bot_data.pop(STATE_KEY, None)
     if isinstance(state, BotState):
         try:

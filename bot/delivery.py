@@ -27,6 +27,7 @@ from telegram.ext import AIORateLimiter, Defaults
 from telegram.request import HTTPXRequest
 
 from bot.config import BotConfig
+from bot.journal import UpdateJournal
 from bot.updates import ScreeningBot
 
 logger = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ class RetryingRateLimiter(AIORateLimiter):
                 await asyncio.sleep(delay)
 
 
-def build_bot(config: BotConfig) -> ScreeningBot:
+def build_bot(config: BotConfig, journal: UpdateJournal | None = None) -> ScreeningBot:
     """The bot ``qabot run`` uses: screened updates, retried requests, HTML by default, and
     the proxy of ``PROXY_URL`` (if any) for every request, long polls included."""
     return ScreeningBot(
@@ -144,6 +145,7 @@ def build_bot(config: BotConfig) -> ScreeningBot:
         request=HTTPXRequest(connection_pool_size=REQUEST_POOL_SIZE, proxy=config.proxy_url),
         get_updates_request=HTTPXRequest(connection_pool_size=1, proxy=config.proxy_url),
         rate_limiter=RetryingRateLimiter(max_retries=RATE_LIMIT_RETRIES),
+        journal=journal,
         defaults=Defaults(
             parse_mode=ParseMode.HTML,
             link_preview_options=LinkPreviewOptions(is_disabled=True),

@@ -18,6 +18,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ExtBot
 
+from bot.journal import UpdateJournal
+
 logger = logging.getLogger(__name__)
 
 MAX_LOGGED_CHARS = 200
@@ -75,10 +77,23 @@ def screen_updates(raw_updates: list[Any], bot: ExtBot[Any]) -> list[Any]:
 
 
 class ScreeningBot(ExtBot[Any]):
-    """``ExtBot`` whose ``getUpdates`` results go through :func:`screen_updates`."""
+    """``ExtBot`` whose ``getUpdates`` results go through :func:`screen_updates`, then into
+    the update journal (when one is open) before PTB confirms them to Telegram."""
+
+    def __init__(self, *args: Any, journal: UpdateJournal | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        with self._unfrozen():
+            self.journal = journal
 
     async def _do_post(self, endpoint: str, data: dict[str, Any], **kwargs: Any) -> Any:
         result = await super()._do_post(endpoint, data, **kwargs)
         if endpoint == "getUpdates" and isinstance(result, list):
-            return screen_updates(result, self)
+            screened = screen_updates(result, self)
+            if self.journal is not None and self.journal.is_open:
+                try:
+                    screened = await self.journal.receive(screened)
+                except Exception:
+                    # Answering matters more than the journal; the failure is logged.
+                    logger.exception("Updates %s not journaled", [u["update_id"] for u in screened])
+            return screened
         return result
