@@ -3,7 +3,8 @@
     python bench/shutdown.py [--backlog 300]
 
 Starts ``qabot run`` as a child process against the fake Bot API (127.0.0.1), pushes
-``--backlog`` questions from as many users, sends SIGTERM once the first answer is out, and
+``--backlog`` questions from as many users, sends SIGTERM once all are fetched and confirmed
+to Telegram (a later ``offset``) and the first answer is out, and
 times the exit. Then starts it again and counts the questions answered across both runs
 (each should be exactly once). Prints numbers; asserts nothing.
 """
@@ -78,7 +79,17 @@ def main() -> None:
             fake.push({"message": {**message, "text": text}})
             keys.append((user["id"], 1))
         bot = start(fake, tmp)
-        wait_until(lambda: answered(fake), 60)
+        # Every question fetched and confirmed to Telegram (a later offset), one answered.
+        wait_until(
+            lambda: (
+                answered(fake)
+                and any(
+                    int(p.get("offset") or 0) > args.backlog
+                    for p in fake.requests_params("getUpdates")
+                )
+            ),
+            60,
+        )
         sent = time.monotonic()
         bot.send_signal(signal.SIGTERM)
         code = bot.wait(60)
