@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import access, admin, alerts, buttons, commands, questions
+from bot import access, admin, alerts, buttons, commands, edits, questions
 from bot.config import BotConfig, ConfigError, load_config
 from bot.delivery import build_bot, is_transient
 from bot.errors import HideInvalidToken, install_token_redaction, on_error, redact
@@ -49,7 +49,12 @@ CONFIG_KEY = "qabot_config"
 CONCURRENT_UPDATES = 16
 
 # Explicit, because Telegram otherwise keeps whatever an earlier deployment asked for.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+]
 
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -79,7 +84,9 @@ def build_application(config: BotConfig) -> BotApplication:
 def _register_handlers(application: BotApplication, config: BotConfig) -> None:
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
-    new_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    # Edited questions too (bot.edits stops every other kind of edit first).
+    new_text = filters.UpdateType.MESSAGES & filters.TEXT & ~filters.COMMAND
+    caption = filters.UpdateType.MESSAGES & filters.CAPTION & ~filters.Document.ALL
     admins = filters.User(user_id=config.admin_user_ids)
 
     # Within a group the first matching handler wins, so admin handlers precede refusals.
@@ -95,6 +102,7 @@ def _register_handlers(application: BotApplication, config: BotConfig) -> None:
             MessageHandler(private & filters.Document.ALL & admins, admin.upload),
             MessageHandler(private & filters.Document.ALL, admin.refuse_upload),
             MessageHandler(private & new_text, questions.private_message),
+            MessageHandler(private & caption, questions.private_message),
             MessageHandler(groups & new_text, questions.group_message),
             MessageHandler(private & filters.COMMAND, commands.unknown_command),
             MessageHandler(
@@ -109,6 +117,7 @@ def _register_handlers(application: BotApplication, config: BotConfig) -> None:
     application.add_error_handler(alerts.on_error)
     # Before every other handler: admin actions logged, refused users stopped.
     application.add_handler(TypeHandler(Update, access.gate), group=access.ACCESS_GROUP)
+    application.add_handler(TypeHandler(Update, edits.ignore_other_edits), group=edits.EDITS_GROUP)
 
 
 async def _post_init(application: BotApplication) -> None:

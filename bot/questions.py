@@ -135,8 +135,10 @@ async def answer_question(update: Update, context: Context, raw_question: str) -
 
 async def private_message(update: Update, context: Context) -> None:
     message = update.effective_message
-    if message is not None and message.text:
-        await answer_question(update, context, message.text)
+    # A photo's (or other media's) caption is read as the question.
+    text = (message.text or message.caption) if message is not None else None
+    if text:
+        await answer_question(update, context, text)
 
 
 async def group_message(update: Update, context: Context) -> None:
