@@ -39,6 +39,7 @@ REQUEST_POOL_SIZE = 256
 TRANSIENT_RETRIES = 4
 BACKOFF_SECONDS = 0.25
 MAX_BACKOFF_SECONDS = 4.0
+MAX_LOGGED_ERROR = 160
 # Telegram's answer to text whose HTML (or other markup) it cannot read.
 PARSE_ERROR = "can't parse entities"
 _TEXT_METHODS = ("sendMessage", "editMessageText")
@@ -126,7 +127,8 @@ class RetryingRateLimiter(AIORateLimiter):
                     "%s%s failed (%s); retry %d/%d in %.2f s",
                     endpoint,
                     f" for chat {data['chat_id']}" if "chat_id" in data else "",
-                    exc,
+                    # A proxy's error page can be long: its first words say enough.
+                    str(exc)[:MAX_LOGGED_ERROR],
                     attempt,
                     self.transient_retries,
                     delay,
@@ -134,9 +136,29 @@ class RetryingRateLimiter(AIORateLimiter):
                 await asyncio.sleep(delay)
 
 
+class QuietInvalidJSON(logging.Filter):
+    """PTB logs an ERROR with a traceback for every error page that is not JSON (a proxy's
+    "502 Bad Gateway" HTML). The request is retried and logged here at INFO; one warning line
+    without the page or the traceback is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Can not load invalid JSON data"):
+            record.msg, record.args = "Telegram answered with a body that is not JSON", None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_invalid_json() -> None:
+    ptb_request = logging.getLogger("telegram.request.BaseRequest")
+    if not any(isinstance(f, QuietInvalidJSON) for f in ptb_request.filters):
+        ptb_request.addFilter(QuietInvalidJSON())
+
+
 def build_bot(config: BotConfig, journal: UpdateJournal | None = None) -> ScreeningBot:
     """The bot ``qabot run`` uses: screened updates, retried requests, HTML by default, and
     the proxy of ``PROXY_URL`` (if any) for every request, long polls included."""
+    quiet_invalid_json()
     return ScreeningBot(
         config.token,
         base_url=config.base_url,

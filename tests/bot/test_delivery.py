@@ -62,6 +62,22 @@ def apologies(bot: Harness) -> list[dict[str, Any]]:
     return [p for p in bot.fake.requests_params("sendMessage") if p.get("text") == FRIENDLY_ERROR]
 
 
+async def test_an_html_error_page_is_one_warning_line_not_a_traceback(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    fast_backoff(bot)
+    bot.fake.inject("sendMessage", BAD_GATEWAY_HTML, chat_id=USER_ID)
+    await delivered_answer(bot, bot.message(QUESTION))
+    [retry] = [r.getMessage() for r in caplog.records if "retry 1/4" in r.getMessage()]
+    assert "Bad Gateway (502)" in retry and len(retry) < 300
+    ptb = [r for r in caplog.records if r.name == "telegram.request.BaseRequest"]
+    assert [(r.levelno, r.getMessage(), r.exc_info) for r in ptb] == [
+        (logging.WARNING, "Telegram answered with a body that is not JSON", None)
+    ]
+    assert "</html>" not in caplog.text
+
+
 @pytest.mark.parametrize(
     "fault",
     [
