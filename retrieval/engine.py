@@ -61,6 +61,8 @@ class Engine:
         self._examples: tuple[tuple[float, int], list[str]] | None = None
         # One re-index at a time; questions never wait for it, they use the serving index.
         self._reindex_lock = asyncio.Lock()
+        # Document id -> why its file failed at the last re-index (its old version serves).
+        self._failed: dict[str, str] = {}
 
     @classmethod
     async def open(
@@ -125,6 +127,11 @@ class Engine:
         """True while a re-index runs (a second one would wait for it)."""
         return self._reindex_lock.locked()
 
+    def failed_files(self) -> dict[str, str]:
+        """Documents whose file could not be read at the last re-index, with the reason;
+        their previous version is still served."""
+        return dict(self._failed)
+
     def documents(self) -> tuple[DocumentMeta, ...]:
         return tuple(d.meta for d in self.index.documents)
 
@@ -141,10 +148,12 @@ class Engine:
             # file is unchanged.
             stale = await self._stale()
             current = {} if stale else stored
-            parsed, skipped, seen = await asyncio.to_thread(self._scan, current, progress)
+            # A file that was indexed and is now unreadable keeps its last good version
+            # (unless the pipeline changed: its old tokens would not match the new ones).
+            keep = set() if stale else set(stored)
+            parsed, skipped, seen = await asyncio.to_thread(self._scan, current, progress, keep)
             added = tuple(d.meta.id for d in parsed if d.meta.id not in stored)
             changed = tuple(d.meta.id for d in parsed if d.meta.id in stored)
-            # A file that became unusable is dropped too: serving its old text would be stale.
             removed = tuple(sorted(set(stored) - seen))
             if parsed or removed or stale:
                 # Build the new index first, then write the database in one short transaction
@@ -156,8 +165,10 @@ class Engine:
                         parsed, removed, {"pipeline": PIPELINE_VERSION, "corpus": self._corpus_key}
                     )
                 self._index = index
+            self._failed = {item.path: item.reason for item in skipped if item.kept_previous}
             for item in skipped:
-                log.warning("skipped %s: %s", item.path, item.reason)
+                kept = " (its previous version keeps serving)" if item.kept_previous else ""
+                log.warning("skipped %s: %s%s", item.path, item.reason, kept)
             return ReindexReport(
                 added=added,
                 changed=changed,
@@ -180,7 +191,7 @@ class Engine:
         return Index(documents, self.index_settings)
 
     def _scan(
-        self, stored: dict[str, str], progress: Progress | None
+        self, stored: dict[str, str], progress: Progress | None, keep: set[str] | None = None
     ) -> tuple[list[ParsedDocument], list[SkippedFile], set[str]]:
         """Parse the corpus files whose content differs from ``stored`` (path -> hash)."""
         files = list(iter_corpus_files(self.corpus_dir))
@@ -194,7 +205,10 @@ class Engine:
                     parsed.append(parse_bytes(document_id, data))
                 seen.add(document_id)
             except DocumentError as error:
-                skipped.append(SkippedFile(error.path, error.reason))
+                kept = keep is not None and document_id in keep
+                if kept:
+                    seen.add(document_id)
+                skipped.append(SkippedFile(error.path, error.reason, kept_previous=kept))
             if progress:
                 progress(done, len(files))
         return parsed, skipped, seen

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import ADMIN, ADMIN_ID, GROUP, USER, Harness, StartBot
+from harness import ADMIN, ADMIN_ID, BREAD, GROUP, USER, Harness, StartBot
 from html_check import assert_telegram_html
 
 from bot.admin import ALREADY_RELOADING, NOT_ADMIN, NOT_ADMIN_UPLOAD, stored_id
@@ -273,3 +273,25 @@ def test_size_versus_limit() -> None:
     assert size_versus_limit(5000, 1000) == "the file is 4.9 KB, the limit is 1000 bytes"
     assert size_versus_limit(1001, 1000) == "the file is 1001 bytes, the limit is 1000 bytes"
     assert size_versus_limit(1025, 1024) == "the file is 1,025 bytes, the limit is 1,024 bytes"
+
+
+async def test_a_file_replaced_by_binary_keeps_its_last_good_version(
+    bot: Harness, bot_corpus: Path
+) -> None:
+    (bot_corpus / "bread.txt").write_bytes(b"\x00\x01\x02 not text \xff\xfe")
+    [report] = await bot.replies_to(bot.message("/reload", user=ADMIN))
+    text = report["text"]
+    assert "Skipped <code>bread.txt</code>: binary file" in text
+    assert "the previous version is still used" in text
+    assert "0 removed" in text
+    [answer] = await bot.replies_to(bot.message("How is Mafra bread baked?"))
+    assert "wood-fired ovens" in answer["text"]
+    [sources] = await bot.replies_to(bot.message("/sources"))
+    assert "file unreadable (binary file" in sources["text"]
+    assert "last good version" in sources["text"]
+    # Fixed: served from the file again, and no longer flagged.
+    (bot_corpus / "bread.txt").write_text(BREAD.replace("thick", "golden"), encoding="utf-8")
+    [fixed] = await bot.replies_to(bot.message("/reload", user=ADMIN))
+    assert "1 changed" in fixed["text"] and "Skipped" not in fixed["text"]
+    [sources] = await bot.replies_to(bot.message("/sources"))
+    assert "unreadable" not in sources["text"]
