@@ -29,7 +29,10 @@ from telegram.ext import Application
 logger = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 5.0
-KEEP_DONE_SECONDS = 7 * 86400
+# Telegram keeps an unconfirmed update for 24 hours: ids of handled ones are kept that long
+# (to recognise a re-delivery), their text is dropped as soon as they are handled.
+KEEP_DONE_SECONDS = 86400
+PRUNE_EVERY_BATCHES = 1000
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS bot_update_journal (
     update_id INTEGER PRIMARY KEY,
@@ -45,6 +48,7 @@ class UpdateJournal:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._db: aiosqlite.Connection | None = None
+        self._batches = 0
 
     @property
     def is_open(self) -> bool:
@@ -58,10 +62,7 @@ class UpdateJournal:
             # Durable across a crash of the process; only a power loss could lose a commit.
             await db.execute("PRAGMA synchronous=NORMAL")
             await db.execute(_SCHEMA)
-            await db.execute(
-                "DELETE FROM bot_update_journal WHERE done_at < ?",
-                (time.time() - KEEP_DONE_SECONDS,),
-            )
+            await _prune(db)
         except BaseException:
             await db.close()
             raise
@@ -78,6 +79,9 @@ class UpdateJournal:
         ids = [u["update_id"] for u in updates]
         if db is None or not ids:
             return list(updates)
+        self._batches += 1
+        if self._batches % PRUNE_EVERY_BATCHES == 0:
+            await _prune(db)
         marks = ",".join("?" * len(ids))
         async with db.execute(
             f"SELECT update_id FROM bot_update_journal WHERE update_id IN ({marks})", ids
@@ -100,7 +104,7 @@ class UpdateJournal:
     async def done(self, update_id: int) -> None:
         if self._db is not None:
             await self._db.execute(
-                "UPDATE bot_update_journal SET done_at = ? WHERE update_id = ?",
+                "UPDATE bot_update_journal SET done_at = ?, raw = '' WHERE update_id = ?",
                 (time.time(), update_id),
             )
 
@@ -113,6 +117,12 @@ class UpdateJournal:
         ) as cursor:
             rows = await cursor.fetchall()
         return [json.loads(row[0]) for row in rows]
+
+
+async def _prune(db: aiosqlite.Connection) -> None:
+    await db.execute(
+        "DELETE FROM bot_update_journal WHERE done_at < ?", (time.time() - KEEP_DONE_SECONDS,)
+    )
 
 
 class JournaledApplication(Application[Any, Any, Any, Any, Any, Any]):

@@ -9,6 +9,7 @@ import logging
 import sqlite3
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,6 +51,15 @@ async def test_stop_with_a_backlog_is_bounded_and_loses_nothing(
     finally:
         db.close()
     assert pending == len(asked) - len(before)
+    # Handled updates keep their id (to recognise a re-delivery), not their text.
+    db = sqlite3.connect(bot.config.database_path)
+    try:
+        [(kept_text,)] = db.execute(
+            "SELECT count(*) FROM bot_update_journal WHERE done_at IS NOT NULL AND raw != ''"
+        ).fetchall()
+    finally:
+        db.close()
+    assert kept_text == 0
 
     again = await start_bot(QUESTIONS_PER_MINUTE="0")
     again._ids = itertools.count(10_000)  # the first bot's message ids are taken
@@ -79,3 +89,41 @@ async def test_an_update_delivered_again_after_a_crash_is_not_answered_twice(
     assert f"Ignored 1 update(s) received before: [{first_id}]" in caplog.text
     await asyncio.sleep(0.5)  # what a second answer would need (it takes ~20 ms)
     assert answered(again.fake)[(question["chat"]["id"], question["message_id"])] == 1
+
+
+async def test_the_journal_forgets_handled_updates_after_a_day(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    first = journal.UpdateJournal(path)
+    await first.open()
+    try:
+        fresh = await first.receive([{"update_id": 1, "message": {}}, {"update_id": 2}])
+        assert fresh == [{"update_id": 1, "message": {}}, {"update_id": 2}]
+        await first.done(1)
+        await first.done(2)
+        assert await first.pending() == []
+        # Seen before: emptied, whatever it carries now.
+        assert await first.receive([{"update_id": 2, "message": {"text": "x"}}]) == [
+            {"update_id": 2}
+        ]
+    finally:
+        await first.close()
+    db = sqlite3.connect(path)
+    try:
+        db.execute(
+            "UPDATE bot_update_journal SET done_at = ? WHERE update_id = 1",
+            (time.time() - journal.KEEP_DONE_SECONDS - 1,),
+        )
+        db.commit()
+    finally:
+        db.close()
+    second = journal.UpdateJournal(path)
+    await second.open()
+    try:
+        # Update 1 is forgotten (a day old), update 2 is still recognised.
+        assert await second.receive([{"update_id": 1}, {"update_id": 2, "x": 1}]) == [
+            {"update_id": 1},
+            {"update_id": 2},
+        ]
+        assert await second.pending() == [{"update_id": 1}]
+    finally:
+        await second.close()
