@@ -71,9 +71,7 @@ async def upload(update: Update, context: Context) -> None:
         # Only what must be known before downloading; add_document checks the rest.
         safe_document_name(name)
         if document.file_size is not None and document.file_size > limit:
-            raise DocumentError(
-                name, f"the file is {_mb(document.file_size)}, the limit is {_mb(limit)}"
-            )
+            raise DocumentError(name, size_versus_limit(document.file_size, limit))
         try:
             telegram_file = await document.get_file()
             data = bytes(await telegram_file.download_as_bytearray())
@@ -122,5 +120,18 @@ def _download_refused(exc: BadRequest) -> str:
     return f"Telegram refused the download ({exc.message})"
 
 
-def _mb(size: int) -> str:
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
     return f"{size / (1024 * 1024):.1f} MB"
+
+
+def size_versus_limit(size: int, limit: int) -> str:
+    """ "the file is 6.2 MB, the limit is 5.0 MB"; in exact bytes when rounding would make
+    the two look equal ("1,048,577 bytes, the limit is 1,048,576 bytes")."""
+    shown, allowed = human_size(size), human_size(limit)
+    if shown == allowed:
+        shown, allowed = f"{size:,} bytes", f"{limit:,} bytes"
+    return f"the file is {shown}, the limit is {allowed}"

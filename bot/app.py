@@ -9,25 +9,33 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import load_dotenv
-from telegram import LinkPreviewOptions, Update
-from telegram.constants import ParseMode
-from telegram.error import InvalidToken, TelegramError
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    Defaults,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from bot import admin, buttons, commands, questions
+from bot import access, admin, alerts, buttons, commands, edits, questions
 from bot.config import BotConfig, ConfigError, load_config
+from bot.delivery import build_bot, is_transient
 from bot.errors import HideInvalidToken, install_token_redaction, on_error, redact
+from bot.journal import JournaledApplication, UpdateJournal
 from bot.ratelimit import INLINE_QUERIES_PER_QUESTION, QuestionLimiter
+from bot.startup import (
+    EXIT_DATABASE,
+    EXIT_NETWORK,
+    HideStartupTracebacks,
+    StartupError,
+    preflight,
+    unreachable,
+)
 from bot.state import STATE_KEY, BotState
 from bot.storage import Storage, StorageError
 from retrieval.engine import Engine
@@ -39,11 +47,14 @@ CONFIG_KEY = "qabot_config"
 # Answers run concurrently so that a long /reload or upload never holds up questions;
 # the engine keeps serving the old index until the new one is swapped in.
 CONCURRENT_UPDATES = 16
-# Retries after Telegram's "Too Many Requests" (the limiter's default is none).
-RATE_LIMIT_RETRIES = 3
 
 # Explicit, because Telegram otherwise keeps whatever an earlier deployment asked for.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+]
 
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -51,25 +62,20 @@ BotApplication = Application[Any, Any, Any, Any, Any, Any]
 def build_application(config: BotConfig) -> BotApplication:
     """The application ``qabot run`` polls with; tests point ``base_url`` at a fake server."""
     install_token_redaction(config.token)
+    journal = UpdateJournal(config.database_path)
     application = (
         ApplicationBuilder()
-        .token(config.token)
-        .base_url(config.base_url)
-        .base_file_url(config.base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                # Replies quote the message they answer: in groups that says whom we answer.
-                do_quote=True,
-            )
-        )
+        # Journaled updates and a bounded stop: see bot.journal.
+        .application_class(JournaledApplication)
+        # Token, URLs, proxy, defaults, rate limits and retries: see bot.delivery.
+        .bot(build_bot(config, journal))
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
+    assert isinstance(application, JournaledApplication)
+    application.journal = journal
     application.bot_data[CONFIG_KEY] = config
     _register_handlers(application, config)
     return application
@@ -78,7 +84,9 @@ def build_application(config: BotConfig) -> BotApplication:
 def _register_handlers(application: BotApplication, config: BotConfig) -> None:
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
-    new_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    # Edited questions too (bot.edits stops every other kind of edit first).
+    new_text = filters.UpdateType.MESSAGES & filters.TEXT & ~filters.COMMAND
+    caption = filters.UpdateType.MESSAGES & filters.CAPTION & ~filters.Document.ALL
     admins = filters.User(user_id=config.admin_user_ids)
 
     # Within a group the first matching handler wins, so admin handlers precede refusals.
@@ -94,6 +102,7 @@ def _register_handlers(application: BotApplication, config: BotConfig) -> None:
             MessageHandler(private & filters.Document.ALL & admins, admin.upload),
             MessageHandler(private & filters.Document.ALL, admin.refuse_upload),
             MessageHandler(private & new_text, questions.private_message),
+            MessageHandler(private & caption, questions.private_message),
             MessageHandler(groups & new_text, questions.group_message),
             MessageHandler(private & filters.COMMAND, commands.unknown_command),
             MessageHandler(
@@ -105,6 +114,10 @@ def _register_handlers(application: BotApplication, config: BotConfig) -> None:
         ]
     )
     application.add_error_handler(on_error)
+    application.add_error_handler(alerts.on_error)
+    # Before every other handler: admin actions logged, refused users stopped.
+    application.add_handler(TypeHandler(Update, access.gate), group=access.ACCESS_GROUP)
+    application.add_handler(TypeHandler(Update, edits.ignore_other_edits), group=edits.EDITS_GROUP)
 
 
 async def _post_init(application: BotApplication) -> None:
@@ -116,11 +129,25 @@ async def _post_init(application: BotApplication) -> None:
     except BaseException:
         await engine.close()
         raise
+    if isinstance(application, JournaledApplication) and application.journal is not None:
+        try:
+            await application.journal.open()
+        except BaseException:
+            await storage.shutdown()
+            await engine.close()
+            raise
+        await application.replay_pending()
     limiter = QuestionLimiter(config.questions_per_minute)
     inline_limiter = QuestionLimiter(config.questions_per_minute * INLINE_QUERIES_PER_QUESTION)
     application.bot_data[STATE_KEY] = BotState(config, engine, storage, limiter, inline_limiter)
     await commands.register_commands(application.bot, config.admin_user_ids)
     stats = engine.stats()
+    if stats.documents == 0:
+        logger.warning(
+            "The corpus %s has no documents: questions find nothing until files are added "
+            "(then /reload) or an admin uploads one",
+            config.corpus_dir,
+        )
     logger.info(
         "qabot ready as @%s: %d documents, %d sentences",
         application.bot.username,
@@ -130,6 +157,8 @@ async def _post_init(application: BotApplication) -> None:
 
 
 async def _post_shutdown(application: BotApplication) -> None:
+    if isinstance(application, JournaledApplication) and application.journal is not None:
+        await application.journal.close()
     state = application.bot_data.pop(STATE_KEY, None)
     if isinstance(state, BotState):
         try:
@@ -146,8 +175,10 @@ def run_bot(corpus_dir: Path | None = None, db_path: Path | None = None) -> int:
         config = load_config(os.environ, corpus_dir=corpus_dir, database_path=db_path)
     except ConfigError as exc:
         return _fail(f"configuration error: {exc}", 2)
-    if not config.corpus_dir.is_dir():
-        return _fail(f"configuration error: corpus directory {config.corpus_dir} not found", 2)
+    try:
+        preflight(config)
+    except StartupError as exc:
+        return _fail(str(exc), exc.code)
     # force: the CLI may have configured terse logging for its other commands already.
     logging.basicConfig(
         level=config.log_level,
@@ -156,12 +187,19 @@ def run_bot(corpus_dir: Path | None = None, db_path: Path | None = None) -> int:
     )
     for handler in logging.getLogger().handlers:
         handler.addFilter(HideInvalidToken())
+        handler.addFilter(HideStartupTracebacks())
     application = build_application(config)
     try:
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
     except InvalidToken:
         return _fail("Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped?)", 2)
-    except (QabotError, StorageError, TelegramError, OSError) as exc:
+    except StorageError as exc:
+        return _fail(redact(str(exc)) or type(exc).__name__, EXIT_DATABASE)
+    except NetworkError as exc:
+        if not is_transient(exc):
+            return _fail(redact(str(exc)) or type(exc).__name__, 1)
+        return _fail(str(unreachable(config, redact(str(exc)))), EXIT_NETWORK)
+    except (QabotError, TelegramError, OSError) as exc:
         return _fail(redact(str(exc)) or type(exc).__name__, 1)
     return 0
 

@@ -92,7 +92,7 @@ async def sources(update: Update, context: Context) -> None:
     state = get_state(context)
     if await throttled(state, message, user):
         return
-    await message.reply_text(render_sources(state.engine.documents()))
+    await message.reply_text(render_sources(state.engine.documents(), state.engine.failed_files()))
 
 
 async def unknown_command(update: Update, context: Context) -> None:

@@ -43,6 +43,10 @@ class BotConfig:
     questions_per_minute: int = DEFAULT_QUESTIONS_PER_MINUTE
     results_per_answer: int = DEFAULT_RESULTS_PER_ANSWER
     log_level: str = "INFO"
+    proxy_url: str | None = field(default=None, repr=False)
+    allowed_user_ids: frozenset[int] = frozenset()
+    allowed_chat_ids: frozenset[int] = frozenset()
+    alert_chat_id: int | None = None
 
 
 def load_config(
@@ -73,6 +77,10 @@ def load_config(
             env, "RESULTS_PER_ANSWER", DEFAULT_RESULTS_PER_ANSWER, 1, MAX_RESULTS_PER_ANSWER
         ),
         log_level=_log_level(env),
+        proxy_url=_proxy_url(env),
+        allowed_user_ids=_ids(env, "ALLOWED_USER_IDS", what="user ids"),
+        allowed_chat_ids=_ids(env, "ALLOWED_CHAT_IDS", what="chat ids", negative=True),
+        alert_chat_id=_alert_chat_id(env),
     )
 
 
@@ -147,3 +155,42 @@ def _log_level(env: Mapping[str, str]) -> str:
     if level not in _LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {level[:20]!r}")
     return level
+
+
+_PROXY_SCHEMES = ("http", "https", "socks4", "socks5", "socks5h")
+
+
+def _proxy_url(env: Mapping[str, str]) -> str | None:
+    """``PROXY_URL``: an HTTP(S) or SOCKS proxy for every Bot API request, or None."""
+    value = _get(env, "PROXY_URL")
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in _PROXY_SCHEMES or not parts.hostname:
+        # Never echo it: a proxy URL may carry a password.
+        raise ConfigError(
+            f"PROXY_URL must look like scheme://host:port with scheme one of "
+            f"{', '.join(_PROXY_SCHEMES)}"
+        )
+    return value
+
+
+def _ids(env: Mapping[str, str], name: str, *, what: str, negative: bool = False) -> frozenset[int]:
+    """Comma-separated numeric ids; chat ids of groups and channels are negative."""
+    ids: set[int] = set()
+    for part in _get(env, name).split(","):
+        item = part.strip()
+        digits = item[1:] if negative and item.startswith("-") else item
+        if not item:
+            continue
+        if not digits.isascii() or not digits.isdigit() or int(item) == 0:
+            raise ConfigError(f"{name} must be comma-separated numeric {what}, got {item[:40]!r}")
+        ids.add(int(item))
+    return frozenset(ids)
+
+
+def _alert_chat_id(env: Mapping[str, str]) -> int | None:
+    ids = _ids(env, "ALERT_CHAT_ID", what="chat ids", negative=True)
+    if len(ids) > 1:
+        raise ConfigError("ALERT_CHAT_ID must be one chat id")
+    return next(iter(ids), None)

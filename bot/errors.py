@@ -8,7 +8,7 @@ from collections import deque
 from typing import Any
 
 from telegram import CallbackQuery, Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import CallbackContext
 
 logger = logging.getLogger(__name__)
@@ -22,6 +22,9 @@ FRIENDLY_ERROR = "😕 Sorry, something went wrong on my side. Please try again 
 # being handled at once is plenty.
 ANSWERED_KEY = "qabot_answered_callbacks"
 ANSWERED_REMEMBERED = 256
+# Chats that blocked the bot (403), logged once each; bounded like the answered callbacks.
+BLOCKED_KEY = "qabot_blocked_chats"
+BLOCKED_REMEMBERED = 4096
 
 Context = CallbackContext[Any, Any, Any, Any]
 
@@ -123,7 +126,13 @@ async def on_error(update: object, context: Context) -> None:
         # Polling hiccups: PTB retries by itself; a warning without a traceback is enough.
         logger.warning("Network problem while polling: %s", error)
         return
-    logger.error("Error while handling %s", describe(update), exc_info=error)
+    forbidden = isinstance(error, Forbidden)
+    if forbidden:
+        # The user blocked the bot or left the chat: nothing to fix, and no message can
+        # reach them (a button or inline query still gets its short answer below).
+        _log_forbidden_once(update, context, error)
+    else:
+        logger.error("Error while handling %s", describe(update), exc_info=error)
     if not isinstance(update, Update):
         return
     try:
@@ -134,7 +143,22 @@ async def on_error(update: object, context: Context) -> None:
         elif update.inline_query:
             # No results rather than a spinner until the client gives up.
             await update.inline_query.answer([], cache_time=0, is_personal=True)
-        elif update.effective_message and update.effective_chat:
+        elif update.effective_message and update.effective_chat and not forbidden:
             await update.effective_message.reply_text(FRIENDLY_ERROR, do_quote=True)
     except TelegramError as exc:
         logger.warning("Could not tell the user about the error: %s", exc)
+
+
+def _log_forbidden_once(update: object, context: Context, error: BaseException | None) -> None:
+    chat = update.effective_chat if isinstance(update, Update) else None
+    key = chat.id if chat is not None else None
+    blocked = context.bot_data.get(BLOCKED_KEY)
+    if not isinstance(blocked, dict):
+        blocked = {}
+        context.bot_data[BLOCKED_KEY] = blocked
+    if key in blocked:
+        return
+    if len(blocked) >= BLOCKED_REMEMBERED:
+        blocked.pop(next(iter(blocked)))
+    blocked[key] = True
+    logger.info("Telegram refused to deliver to %s: %s", describe(update), error)

@@ -12,11 +12,11 @@ from telegram import (
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatAction, ParseMode
-from telegram.error import TelegramError
+from telegram.constants import ParseMode
 from telegram.ext import CallbackContext
 
 from bot.answering import quote_refs, send_answer
+from bot.chat_action import typing_while_slow
 from bot.commands import throttled
 from bot.render import clip, inline_description, plain_source, render_inline_message
 from bot.state import get_state
@@ -102,28 +102,26 @@ async def answer_question(update: Update, context: Context, raw_question: str) -
         return
     if await throttled(state, message, user):
         return
-    try:
-        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
-    except TelegramError as exc:  # cosmetic: never worth failing the answer for
-        logger.debug("typing indicator failed: %s", exc)
-    try:
-        answer = await state.engine.ask(question, limit=state.config.results_per_answer)
-    except IndexNotReadyError:
-        await message.reply_text(NOT_READY, do_quote=True)
-        return
-    except QabotError:
-        logger.exception("Search failed for chat %s", chat.id)
-        await message.reply_text(SEARCH_FAILED, do_quote=True)
-        return
-    question_id = await state.storage.log_question(
-        user_id=user.id if user else None,
-        chat_id=chat.id,
-        chat_type=str(chat.type),
-        question=question,
-        abstained=answer.abstained,
-        quotes=quote_refs(answer.quotes),
-        latency_ms=answer.latency_ms,
-    )
+    thread_id = message.message_thread_id if message.is_topic_message else None
+    async with typing_while_slow(context.bot, chat.id, thread_id=thread_id):
+        try:
+            answer = await state.engine.ask(question, limit=state.config.results_per_answer)
+        except IndexNotReadyError:
+            await message.reply_text(NOT_READY, do_quote=True)
+            return
+        except QabotError:
+            logger.exception("Search failed for chat %s", chat.id)
+            await message.reply_text(SEARCH_FAILED, do_quote=True)
+            return
+        question_id = await state.storage.log_question(
+            user_id=user.id if user else None,
+            chat_id=chat.id,
+            chat_type=str(chat.type),
+            question=question,
+            abstained=answer.abstained,
+            quotes=quote_refs(answer.quotes),
+            latency_ms=answer.latency_ms,
+        )
     await send_answer(
         context.bot,
         state,
@@ -131,14 +129,16 @@ async def answer_question(update: Update, context: Context, raw_question: str) -
         reply_to=message.message_id,
         answer=answer,
         question_id=question_id,
-        thread_id=message.message_thread_id if message.is_topic_message else None,
+        thread_id=thread_id,
     )
 
 
 async def private_message(update: Update, context: Context) -> None:
     message = update.effective_message
-    if message is not None and message.text:
-        await answer_question(update, context, message.text)
+    # A photo's (or other media's) caption is read as the question.
+    text = (message.text or message.caption) if message is not None else None
+    if text:
+        await answer_question(update, context, text)
 
 
 async def group_message(update: Update, context: Context) -> None:

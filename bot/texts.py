@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.render import MAX_ENTITIES, MAX_MESSAGE_CHARS, count_entities, esc, render_source
@@ -56,8 +56,11 @@ def render_help(*, is_admin: bool, bot_username: str | None) -> str:
     return "\n".join(lines)
 
 
-def render_sources(documents: Sequence[DocumentMeta]) -> str:
-    """One message: the documents (by title) that fit, then how many more there are."""
+def render_sources(
+    documents: Sequence[DocumentMeta], failed: Mapping[str, str] | None = None
+) -> str:
+    """One message: the documents (by title) that fit, then how many more there are.
+    ``failed`` (id -> reason) marks documents served from their last good version."""
     if not documents:
         return "I have no documents yet."
     total = len(documents)
@@ -66,6 +69,8 @@ def render_sources(documents: Sequence[DocumentMeta]) -> str:
     ordered = sorted(documents, key=lambda d: (d.title or d.id).lower())
     for shown, document in enumerate(ordered):
         line = f"\n• {render_source(document)}"
+        if failed and document.id in failed:
+            line += f" ⚠️ <i>file unreadable ({esc(failed[document.id])}); last good version</i>"
         # Keep room for the "… and K more" line.
         if (
             len(text) + len(line) > MAX_MESSAGE_CHARS - 40
@@ -92,7 +97,8 @@ def render_reindex_report(report: ReindexReport, *, title: str = "Reloaded") -> 
         if ids:
             lines.append(f"{label}: {_id_list(ids)}")
     for skipped in report.skipped[:10]:
-        lines.append(f"Skipped <code>{esc(skipped.path)}</code>: {esc(skipped.reason)}")
+        kept = "; the previous version is still used" if skipped.kept_previous else ""
+        lines.append(f"Skipped <code>{esc(skipped.path)}</code>: {esc(skipped.reason)}{kept}")
     if len(report.skipped) > 10:
         lines.append(f"… and {len(report.skipped) - 10} more skipped.")
     stats = report.stats

@@ -9,6 +9,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from retrieval.answer import AnswerSettings, answer
@@ -68,6 +69,8 @@ class Engine:
         self.jobs = default_jobs()
         """Processes that parse changed files in a re-index."""
         self._directory = IndexDirectory.beside(store.path)
+        # Document id -> why its file failed at the last re-index (its old version serves).
+        self._failed: dict[str, str] = {}
 
     @classmethod
     async def open(
@@ -163,6 +166,11 @@ class Engine:
         """True while a re-index runs (a second one would wait for it)."""
         return self._reindex_lock.locked()
 
+    def failed_files(self) -> dict[str, str]:
+        """Documents whose file could not be read at the last re-index, with the reason;
+        their previous version is still served."""
+        return dict(self._failed)
+
     def documents(self) -> tuple[DocumentMeta, ...]:
         return tuple(d.meta for d in self.index.documents)
 
@@ -214,8 +222,10 @@ class Engine:
             except BaseException:
                 await asyncio.to_thread(self._directory.discard, new_parts)
                 raise
+            self._failed = {item.path: item.reason for item in skipped if item.kept_previous}
             for item in skipped:
-                log.warning("skipped %s: %s", item.path, item.reason)
+                kept = " (its previous version keeps serving)" if item.kept_previous else ""
+                log.warning("skipped %s: %s%s", item.path, item.reason, kept)
             return ReindexReport(
                 added=added,
                 changed=changed,
@@ -245,7 +255,12 @@ class Engine:
             try:
                 data = read_document_bytes(path, document_id)
             except DocumentError as error:
-                skipped.append(SkippedFile(error.path, error.reason))
+                # A file indexed before keeps its last good version (not after a pipeline
+                # change, when ``stored`` is empty: its old tokens would not match new ones).
+                kept = document_id in stored
+                if kept:
+                    seen.add(document_id)
+                skipped.append(SkippedFile(error.path, error.reason, kept_previous=kept))
                 continue
             seen.add(document_id)
             if stored.get(document_id) != content_hash(data):
@@ -256,8 +271,10 @@ class Engine:
         def documents() -> Iterator[ParsedDocument]:
             for result in parse_files(todo, jobs=self.jobs, total_bytes=size, progress=progress):
                 if isinstance(result, SkippedFile):
-                    skipped.append(result)
-                    seen.discard(result.path)
+                    kept = result.path in stored
+                    skipped.append(replace(result, kept_previous=kept))
+                    if not kept:
+                        seen.discard(result.path)
                 else:
                     parsed.append(result)
                     yield result

@@ -58,6 +58,8 @@ class SkippedFile:
 
     path: str
     reason: str
+    kept_previous: bool = False
+    """The file had been indexed before: its last good version keeps serving."""
 
 
 @dataclass(frozen=True, slots=True)

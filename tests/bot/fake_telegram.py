@@ -17,12 +17,13 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from html_check import TelegramHTMLError, parse_telegram_html
@@ -65,6 +66,52 @@ BOT_USER = {
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic, compare=False)
+    """When the fake received it (``time.monotonic``)."""
+
+
+FaultKind = Literal["error", "html", "drop_before", "drop_after", "delay"]
+
+
+@dataclass
+class Fault:
+    """What goes wrong with a matching call.
+
+    * ``error``: a Telegram-shaped JSON error (``status``, ``description``, ``retry_after``);
+    * ``html``: ``status`` with an HTML page as a proxy in front of Telegram sends (nginx 502);
+    * ``drop_before``: the connection is closed before the call takes effect;
+    * ``drop_after``: the call takes effect, then the connection is closed without a response;
+    * ``delay``: the call is answered normally after ``seconds``.
+    """
+
+    kind: FaultKind
+    status: int = 500
+    description: str = "Internal Server Error"
+    retry_after: int | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class _Injected:
+    method: str
+    fault: Fault
+    chat_id: int | None
+    times: int | None
+    probability: float
+
+
+def error(status: int, description: str, *, retry_after: int | None = None) -> Fault:
+    return Fault("error", status=status, description=description, retry_after=retry_after)
+
+
+TOO_MANY = error(429, "Too Many Requests: retry after 1", retry_after=1)
+SERVER_ERROR = error(500, "Internal Server Error")
+BAD_GATEWAY_HTML = Fault("html", status=502)
+BLOCKED = error(403, "Forbidden: bot was blocked by the user")
+PARSE_ENTITIES = error(400, "Bad Request: can't parse entities: unexpected end tag at byte 5")
+DROP_BEFORE = Fault("drop_before")
+DROP_AFTER = Fault("drop_after")
+NGINX_502 = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 
 
 class Rejected(Exception):
@@ -91,6 +138,8 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(10_000)
         self._server: ThreadingHTTPServer | None = None
+        self._faults: list[_Injected] = []
+        self._random = random.Random(0)
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -165,6 +214,50 @@ class FakeTelegram:
         """Make every later call of ``method`` fail like Telegram would."""
         self.failures[method] = (code, description)
 
+    def inject(
+        self,
+        method: str,
+        fault: Fault,
+        *,
+        chat_id: int | None = None,
+        times: int | None = 1,
+        probability: float = 1.0,
+        seed: int | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` (``None``: every one; for ``chat_id``
+        only, if given) go wrong as ``fault`` says, each with ``probability``. Faults are
+        tried in the order injected; the first that applies wins."""
+        with self._cond:
+            if seed is not None:
+                self._random.seed(seed)
+            self._faults.append(_Injected(method, fault, chat_id, times, probability))
+
+    def clear_faults(self) -> None:
+        with self._cond:
+            self._faults.clear()
+
+    def delivered(self, method: str = "sendMessage") -> list[dict[str, Any]]:
+        """Params of the calls that took effect (a failed call did not; ``drop_after`` did)."""
+        return [p for p in self.requests_params(method) if "_result" in p]
+
+    def _fault_for(self, method: str, params: dict[str, Any]) -> Fault | None:
+        with self._cond:
+            for injected in self._faults:
+                if injected.method != method or injected.times == 0:
+                    continue
+                if injected.chat_id is not None:
+                    try:
+                        if int(params.get("chat_id", 0)) != injected.chat_id:
+                            continue
+                    except (TypeError, ValueError):
+                        continue
+                if injected.probability < 1.0 and self._random.random() >= injected.probability:
+                    continue
+                if injected.times is not None:
+                    injected.times -= 1
+                return injected.fault
+        return None
+
     def expect_rejections(self) -> None:
         """This test provokes refusals on purpose: do not fail it for them at teardown."""
         self.rejections_expected = True
@@ -220,8 +313,28 @@ class FakeTelegram:
             return
         method = path[len(api_prefix) :]
         params = self._params(request)
+        call = Call(method, params)
         with self._cond:
-            self.calls.append(Call(method, params))
+            self.calls.append(call)
+        fault = self._fault_for(method, params)
+        if fault is not None and fault.kind == "delay":
+            time.sleep(fault.seconds)
+        elif fault is not None and fault.kind == "drop_before":
+            request.close_connection = True
+            return
+        elif fault is not None and fault.kind == "html":
+            self._send(request, fault.status, NGINX_502, "text/html")
+            return
+        elif fault is not None and fault.kind == "error":
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": fault.status,
+                "description": fault.description,
+            }
+            if fault.retry_after is not None:
+                body["parameters"] = {"retry_after": fault.retry_after}
+            self._reply(request, fault.status, body)
+            return
         if method in self.failures:
             code, description = self.failures[method]
             self._reply(
@@ -240,6 +353,9 @@ class FakeTelegram:
             result = self._dispatch(method, params)
         except LookupError as exc:
             self._reply(request, 400, {"ok": False, "error_code": 400, "description": str(exc)})
+            return
+        if fault is not None and fault.kind == "drop_after":
+            request.close_connection = True
             return
         self._reply(request, 200, {"ok": True, "result": result})
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import ADMIN, ADMIN_ID, GROUP, USER, Harness, StartBot
+from harness import ADMIN, ADMIN_ID, BREAD, GROUP, USER, Harness, StartBot
 from html_check import assert_telegram_html
 
 from bot.admin import ALREADY_RELOADING, NOT_ADMIN, NOT_ADMIN_UPLOAD, stored_id
@@ -254,3 +254,42 @@ async def test_upload_over_telegrams_download_limit_is_refused(bot: Harness) -> 
         text == "❌ Not added: Telegram lets bots download files up to 20 MB. Nothing was stored."
     )
     assert len(bot.fake.requests("getFile")) == 1
+
+
+async def test_one_byte_over_the_limit_says_so_in_bytes(start_bot: StartBot) -> None:
+    bot = await start_bot(MAX_UPLOAD_BYTES=str(1024 * 1024))
+    text = await refused_upload(bot, bot.document("big.txt", PORTO, file_size=1024 * 1024 + 1))
+    assert "the file is 1,048,577 bytes, the limit is 1,048,576 bytes" in text
+
+
+def test_size_versus_limit() -> None:
+    from bot.admin import size_versus_limit
+
+    assert (
+        size_versus_limit(6_500_000, 5 * 1024 * 1024) == "the file is 6.2 MB, the limit is 5.0 MB"
+    )
+    assert size_versus_limit(5000, 1000) == "the file is 4.9 KB, the limit is 1000 bytes"
+    assert size_versus_limit(1001, 1000) == "the file is 1001 bytes, the limit is 1000 bytes"
+    assert size_versus_limit(1025, 1024) == "the file is 1,025 bytes, the limit is 1,024 bytes"
+
+
+async def test_a_file_replaced_by_binary_keeps_its_last_good_version(
+    bot: Harness, bot_corpus: Path
+) -> None:
+    (bot_corpus / "bread.txt").write_bytes(b"\x00\x01\x02 not text \xff\xfe")
+    [report] = await bot.replies_to(bot.message("/reload", user=ADMIN))
+    text = report["text"]
+    assert "Skipped <code>bread.txt</code>: binary file" in text
+    assert "the previous version is still used" in text
+    assert "0 removed" in text
+    [answer] = await bot.replies_to(bot.message("How is Mafra bread baked?"))
+    assert "wood-fired ovens" in answer["text"]
+    [sources] = await bot.replies_to(bot.message("/sources"))
+    assert "file unreadable (binary file" in sources["text"]
+    assert "last good version" in sources["text"]
+    # Fixed: served from the file again, and no longer flagged.
+    (bot_corpus / "bread.txt").write_text(BREAD.replace("thick", "golden"), encoding="utf-8")
+    [fixed] = await bot.replies_to(bot.message("/reload", user=ADMIN))
+    assert "1 changed" in fixed["text"] and "Skipped" not in fixed["text"]
+    [sources] = await bot.replies_to(bot.message("/sources"))
+    assert "unreadable" not in sources["text"]

@@ -33,6 +33,10 @@ ENV_NAMES = (
     "QUESTIONS_PER_MINUTE",
     "RESULTS_PER_ANSWER",
     "LOG_LEVEL",
+    "PROXY_URL",
+    "ALLOWED_USER_IDS",
+    "ALLOWED_CHAT_IDS",
+    "ALERT_CHAT_ID",
 )
 
 
@@ -194,3 +198,42 @@ def test_data_paths_explicit_then_environment_then_defaults() -> None:
     env = {"CORPUS_DIR": " /c ", "DATABASE_PATH": "/d.sqlite3"}
     assert data_paths(env) == (Path("/c"), Path("/d.sqlite3"))
     assert data_paths(env, corpus_dir=Path("x"), database_path=Path("y")) == (Path("x"), Path("y"))
+
+
+def test_access_alert_and_proxy_settings() -> None:
+    config = load_config(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "ALLOWED_USER_IDS": " 5, 6 ,",
+            "ALLOWED_CHAT_IDS": "-1001234567890, 42",
+            "ALERT_CHAT_ID": "-100999",
+            "PROXY_URL": "socks5://user:secret@127.0.0.1:1080",
+        }
+    )
+    assert config.allowed_user_ids == {5, 6}
+    assert config.allowed_chat_ids == {-1001234567890, 42}
+    assert config.alert_chat_id == -100999
+    assert config.proxy_url == "socks5://user:secret@127.0.0.1:1080"
+    assert "secret" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ALLOWED_USER_IDS", "-5"),
+        ("ALLOWED_USER_IDS", "bob"),
+        ("ALLOWED_CHAT_IDS", "--5"),
+        ("ALLOWED_CHAT_IDS", "0"),
+        ("ALERT_CHAT_ID", "1,2"),
+        ("ALERT_CHAT_ID", "@channel"),
+        ("PROXY_URL", "ftp://127.0.0.1:21"),
+        ("PROXY_URL", "127.0.0.1:8080"),
+        ("PROXY_URL", "http://:secret@"),
+    ],
+)
+def test_bad_access_alert_and_proxy_settings(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config({"TELEGRAM_BOT_TOKEN": TOKEN, name: value})
+    assert name in str(info.value) and "\n" not in str(info.value)
+    if name == "PROXY_URL":
+        assert "secret" not in str(info.value)

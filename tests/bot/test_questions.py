@@ -282,8 +282,7 @@ async def test_text_mention_removes_only_the_mention_itself(bot: Harness) -> Non
     assert question == "🍞 , how is Mafra bread baked?"
 
 
-async def test_edited_messages_never_reach_the_bot(bot: Harness) -> None:
-    # /ask handles edited messages too, but the bot asks Telegram not to send them.
+async def test_an_edited_question_is_answered_as_the_new_question(bot: Harness) -> None:
     edited = {
         "message_id": 900,
         "date": 0,
@@ -294,6 +293,43 @@ async def test_edited_messages_never_reach_the_bot(bot: Harness) -> None:
         "entities": [{"type": "bot_command", "offset": 0, "length": 4}],
     }
     bot.fake.push({"edited_message": edited})
-    await bot.settle(chat=GROUP)
-    assert len(bot.fake.requests("sendMessage")) == 1  # the marker's reply
+    [reply] = await bot.replies_to(edited)
+    assert "wood-fired ovens" in reply["text"]
+    private = {**edited, "message_id": 901, "chat": {"id": USER_ID, "type": "private"}}
+    private.pop("entities")
+    private["text"] = "What guards the mouth of the Tagus river?"
+    bot.fake.push({"edited_message": private})
+    [answer] = await bot.replies_to(private)
+    assert "Bugio" in answer["text"]
     assert bot.fake.allowed_updates == ALLOWED_UPDATES
+
+
+async def test_other_edits_are_ignored(bot: Harness) -> None:
+    base = {"date": 0, "edit_date": 1, "from": USER, "chat": {"id": USER_ID, "type": "private"}}
+    for n, extra in enumerate(
+        [
+            {"text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}]},
+            {"text": "/nonsense", "entities": [{"type": "bot_command", "offset": 0, "length": 9}]},
+            {
+                "sticker": {
+                    "file_id": "s",
+                    "file_unique_id": "s",
+                    "width": 1,
+                    "height": 1,
+                    "is_animated": False,
+                    "is_video": False,
+                    "type": "regular",
+                }
+            },
+        ]
+    ):
+        bot.fake.push({"edited_message": {**base, "message_id": 950 + n, **extra}})
+    await bot.settle()
+    assert len(bot.fake.requests("sendMessage")) == 1  # the marker's reply
+
+
+async def test_a_caption_is_read_as_a_question(bot: Harness) -> None:
+    photo = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+    message = bot.message(photo=photo, caption="How is Mafra bread baked?")
+    [reply] = await bot.replies_to(message)
+    assert "wood-fired ovens" in reply["text"]
