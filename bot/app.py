@@ -24,14 +24,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, buttons, commands, questions
+from bot import admin, buttons, commands, questions, webhook
 from bot.config import BotConfig, ConfigError, load_config
 from bot.errors import HideInvalidToken, install_token_redaction, on_error, redact
 from bot.ratelimit import INLINE_QUERIES_PER_QUESTION, QuestionLimiter
 from bot.state import STATE_KEY, BotState
 from bot.storage import Storage, StorageError
 from retrieval.engine import Engine
-from retrieval.errors import QabotError
+from retrieval.errors import IndexNotReadyError, QabotError
 
 logger = logging.getLogger(__name__)
 
@@ -158,12 +158,31 @@ def run_bot(corpus_dir: Path | None = None, db_path: Path | None = None) -> int:
         handler.addFilter(HideInvalidToken())
     application = build_application(config)
     try:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        if config.webhook is None:
+            # Polling starts by deleting any webhook an earlier deployment set.
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        else:
+            webhook.initialize(lambda: is_healthy(application))
+            application.run_webhook(
+                **webhook.webhook_arguments(config.webhook), allowed_updates=ALLOWED_UPDATES
+            )
     except InvalidToken:
         return _fail("Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped?)", 2)
     except (QabotError, StorageError, TelegramError, OSError) as exc:
         return _fail(redact(str(exc)) or type(exc).__name__, 1)
     return 0
+
+
+def is_healthy(application: BotApplication) -> bool:
+    """Whether the bot is started and its index loaded (``GET /healthz``)."""
+    state = application.bot_data.get(STATE_KEY)
+    if not isinstance(state, BotState):
+        return False
+    try:
+        state.engine.stats()
+    except IndexNotReadyError:
+        return False
+    return True
 
 
 def _fail(message: str, code: int) -> int:

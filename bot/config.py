@@ -18,10 +18,14 @@ TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 DEFAULT_QUESTIONS_PER_MINUTE = 20
 DEFAULT_RESULTS_PER_ANSWER = 3
 MAX_RESULTS_PER_ANSWER = 10
+DEFAULT_WEBHOOK_LISTEN = "0.0.0.0:8080"
+DEFAULT_WEBHOOK_HOST, DEFAULT_WEBHOOK_PORT = "0.0.0.0", 8080
 
 # "<bot id>:<secret>" as issued by @BotFather; checked loosely so that a pasted
 # placeholder or a token with stray quotes fails at startup instead of at the first request.
 _TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")
+# What Telegram accepts as setWebhook's secret_token.
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -43,6 +47,10 @@ class BotConfig:
     questions_per_minute: int = DEFAULT_QUESTIONS_PER_MINUTE
     results_per_answer: int = DEFAULT_RESULTS_PER_ANSWER
     log_level: str = "INFO"
+    log_format: str = "text"
+    webhook: WebhookConfig | None = None
+    """Set (from ``WEBHOOK_URL``) to receive updates by webhook instead of polling."""
+    watch_corpus: bool = False
 
 
 def load_config(
@@ -73,7 +81,66 @@ def load_config(
             env, "RESULTS_PER_ANSWER", DEFAULT_RESULTS_PER_ANSWER, 1, MAX_RESULTS_PER_ANSWER
         ),
         log_level=_log_level(env),
+        log_format=_choice(env, "LOG_FORMAT", ("text", "json")),
+        webhook=webhook_config(env),
+        watch_corpus=_flag(env, "WATCH_CORPUS"),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    """Webhook mode: Telegram POSTs updates to ``url``; the bot listens on ``host:port``."""
+
+    url: str
+    secret: str = field(repr=False)
+    host: str = DEFAULT_WEBHOOK_HOST
+    port: int = DEFAULT_WEBHOOK_PORT
+
+    @property
+    def path(self) -> str:
+        """The path Telegram posts to (that of ``url``; a proxy in front passes it on)."""
+        return urlsplit(self.url).path.rstrip("/")
+
+
+def webhook_config(env: Mapping[str, str]) -> WebhookConfig | None:
+    """``WEBHOOK_URL``, ``WEBHOOK_LISTEN`` and ``WEBHOOK_SECRET``; None in polling mode."""
+    url = _get(env, "WEBHOOK_URL")
+    if not url:
+        return None
+    url = _url(env, "WEBHOOK_URL", url)
+    secret = _get(env, "WEBHOOK_SECRET")
+    if not secret:
+        raise ConfigError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+    if not _SECRET_RE.fullmatch(secret):
+        raise ConfigError(
+            "WEBHOOK_SECRET must be 1-256 characters: letters, digits, '_' or '-' (Telegram's rule)"
+        )
+    host, port = _listen(_get(env, "WEBHOOK_LISTEN") or DEFAULT_WEBHOOK_LISTEN)
+    return WebhookConfig(url=url, secret=secret, host=host, port=port)
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+        raise ConfigError(f"WEBHOOK_LISTEN must be host:port, got {value[:80]!r}")
+    return host, int(port)
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = (_get(env, name) or choices[0]).lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value[:20]!r}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = _get(env, name).lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0, got {value[:20]!r}")
 
 
 def data_paths(
