@@ -24,9 +24,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, buttons, commands, questions, webhook
+from bot import admin, buttons, commands, profile, questions, removal, reports, webhook
 from bot.config import BotConfig, ConfigError, load_config
-from bot.errors import HideInvalidToken, install_token_redaction, on_error, redact
+from bot.errors import install_token_redaction, on_error, redact
+from bot.oplog import configure_logging
 from bot.ratelimit import INLINE_QUERIES_PER_QUESTION, QuestionLimiter
 from bot.state import STATE_KEY, BotState
 from bot.storage import Storage, StorageError
@@ -90,7 +91,10 @@ def _register_handlers(application: BotApplication, config: BotConfig) -> None:
             CommandHandler("ask", questions.ask_command),
             CommandHandler("reload", admin.reload, filters=admins),
             CommandHandler("stats", admin.stats, filters=admins),
-            CommandHandler(["reload", "stats"], admin.refuse),
+            CommandHandler("unanswered", reports.unanswered, filters=admins),
+            CommandHandler("feedback", reports.feedback, filters=admins),
+            CommandHandler("remove", removal.remove, filters=admins),
+            CommandHandler(["reload", "stats", "unanswered", "feedback", "remove"], admin.refuse),
             MessageHandler(private & filters.Document.ALL & admins, admin.upload),
             MessageHandler(private & filters.Document.ALL, admin.refuse_upload),
             MessageHandler(private & new_text, questions.private_message),
@@ -100,6 +104,7 @@ def _register_handlers(application: BotApplication, config: BotConfig) -> None:
                 private & filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
                 commands.not_text,
             ),
+            CallbackQueryHandler(reports.on_page, pattern=reports.PAGE_PATTERN),
             CallbackQueryHandler(buttons.on_button),
             InlineQueryHandler(questions.inline_query),
         ]
@@ -121,6 +126,7 @@ async def _post_init(application: BotApplication) -> None:
     application.bot_data[STATE_KEY] = BotState(config, engine, storage, limiter, inline_limiter)
     await commands.register_commands(application.bot, config.admin_user_ids)
     stats = engine.stats()
+    await profile.initialize(application.bot, stats)
     logger.info(
         "qabot ready as @%s: %d documents, %d sentences",
         application.bot.username,
@@ -148,14 +154,7 @@ def run_bot(corpus_dir: Path | None = None, db_path: Path | None = None) -> int:
         return _fail(f"configuration error: {exc}", 2)
     if not config.corpus_dir.is_dir():
         return _fail(f"configuration error: corpus directory {config.corpus_dir} not found", 2)
-    # force: the CLI may have configured terse logging for its other commands already.
-    logging.basicConfig(
-        level=config.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(HideInvalidToken())
+    configure_logging(config.log_level, config.log_format)
     application = build_application(config)
     try:
         if config.webhook is None:
