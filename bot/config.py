@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,8 +11,8 @@ from urllib.parse import urlsplit
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
-DEFAULT_CORPUS_DIR = "corpus"
-DEFAULT_DATABASE_PATH = "data/qabot.sqlite3"
+# The corpus shipped with qabot, when it is installed from a clone (``pip install -e .``).
+SHIPPED_CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # Telegram refuses to hand bots files larger than 20 MB, so a higher limit could never be used.
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
@@ -41,8 +42,8 @@ class BotConfig:
     admin_user_ids: frozenset[int] = frozenset()
     base_url: str = DEFAULT_BASE_URL
     base_file_url: str = DEFAULT_BASE_FILE_URL
-    corpus_dir: Path = Path(DEFAULT_CORPUS_DIR)
-    database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    corpus_dir: Path = field(default_factory=lambda: default_corpus_dir())
+    database_path: Path = field(default_factory=lambda: default_database_path())
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     questions_per_minute: int = DEFAULT_QUESTIONS_PER_MINUTE
     results_per_answer: int = DEFAULT_RESULTS_PER_ANSWER
@@ -151,10 +152,28 @@ def data_paths(
 ) -> tuple[Path, Path]:
     """The corpus directory and index database: explicit paths, else ``CORPUS_DIR`` and
     ``DATABASE_PATH``, else the defaults (for the bot and every ``qabot`` command alike)."""
+    corpus = _get(env, "CORPUS_DIR")
+    database = _get(env, "DATABASE_PATH")
     return (
-        corpus_dir or Path(_get(env, "CORPUS_DIR") or DEFAULT_CORPUS_DIR),
-        database_path or Path(_get(env, "DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+        corpus_dir or (Path(corpus) if corpus else default_corpus_dir()),
+        database_path or (Path(database) if database else default_database_path()),
     )
+
+
+def data_home() -> Path:
+    """``$XDG_DATA_HOME/qabot``, else ``~/.local/share/qabot``: where qabot keeps its data
+    wherever it is started from."""
+    base = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".local" / "share") / "qabot"
+
+
+def default_corpus_dir() -> Path:
+    """The corpus shipped in the clone qabot runs from, else ``<data home>/corpus``."""
+    return SHIPPED_CORPUS_DIR if SHIPPED_CORPUS_DIR.is_dir() else data_home() / "corpus"
+
+
+def default_database_path() -> Path:
+    return data_home() / "qabot.sqlite3"
 
 
 def _get(env: Mapping[str, str], name: str) -> str:

@@ -38,6 +38,8 @@ def http_get(url: str) -> tuple[int, str]:
             return int(response.status), response.read().decode()
     except urllib.error.HTTPError as exc:
         return int(exc.code), exc.read().decode()
+    except urllib.error.URLError as exc:  # not listening yet
+        return 0, str(exc.reason)
 
 
 def message(text: str, message_id: int) -> dict[str, object]:
@@ -209,7 +211,7 @@ async def test_qabot_run_in_webhook_mode(
         try:
             await fake_telegram.wait_for("setWebhook", timeout=STARTUP_SECONDS)
             # setWebhook comes just before the server listens.
-            for _ in range(100):
+            for _ in range(200):
                 status, _body = await asyncio.to_thread(
                     http_get, f"http://127.0.0.1:{port}/healthz"
                 )
