@@ -19,10 +19,18 @@ from dotenv import load_dotenv
 
 from bot.config import data_home, data_paths
 from bot.render import plain_source
-from retrieval.engine import Engine
 from retrieval.errors import QabotError
-from retrieval.evaluate import evaluate, read_questions
 from retrieval.models import Answer, Quote, ReindexReport
+
+# numpy, imported with the engine, starts OpenBLAS worker threads. Started with SIGINT
+# blocked, they leave Ctrl-C to the main thread, where `qabot chat` waits in readline: a
+# signal the kernel hands to another thread does not interrupt that wait.
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+try:
+    from retrieval.engine import Engine
+    from retrieval.evaluate import evaluate, read_questions
+finally:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 EXIT_USAGE = 2
 ASK_HINT = (
@@ -245,7 +253,14 @@ def _stdin_questions() -> Iterator[str]:
 
 
 async def _chat(args: argparse.Namespace, corpus: Path, database: Path) -> int:
-    engine = await Engine.open(corpus, database)
+    # The threads opening the engine starts (SQLite's, the executor's) inherit a mask without
+    # SIGINT: the kernel then hands Ctrl-C to the main thread, whose blocked read it
+    # interrupts, instead of to a thread where Python would notice it only at the next key.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        engine = await Engine.open(corpus, database)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     stats = engine.stats()
     print(
         f"{stats.documents} documents, {stats.sentences} sentences."
@@ -275,22 +290,12 @@ async def _chat(args: argparse.Namespace, corpus: Path, database: Path) -> int:
         await engine.close()
 
 
-def _python_handles_signals(module_file: str | None) -> None:
-    """Keep GNU readline from catching SIGINT itself: its handler defers the signal to the
-    next key press, so a Ctrl-C could wait for another key before Python sees it."""
-    with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
-        import ctypes
-
-        ctypes.c_int.in_dll(ctypes.CDLL(module_file), "rl_catch_signals").value = 0
-
-
 def _line_editing() -> Callable[[], None]:
     """Readline editing and a history kept in the data folder; returns its saver."""
     try:
         import readline
     except ImportError:  # pragma: no cover - no readline on this platform
         return lambda: None
-    _python_handles_signals(readline.__file__)
     history = data_home() / "chat_history"
     with contextlib.suppress(OSError):  # first session, or unreadable: start empty
         readline.read_history_file(history)

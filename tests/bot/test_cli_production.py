@@ -9,6 +9,7 @@ import fcntl
 import os
 import pty
 import select
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -127,6 +128,18 @@ def test_chat_answers_keeps_history_and_ctrl_c_quits_at_once(
     chat.ready()
     chat.send(b"Which villages of Fuzuli district were liberated?\r")
     chat.read_until(b"Mollaveli")
+    # Only the main thread (the one reading the line) takes SIGINT: the kernel would hand a
+    # Ctrl-C to any thread that does not block it, and the read would never see it.
+    pid = chat.process.pid
+    masks = {
+        int(tid): int(line.split()[1], 16)
+        for tid in os.listdir(f"/proc/{pid}/task")
+        for line in Path(f"/proc/{pid}/task/{tid}/status").read_text().splitlines()
+        if line.startswith("SigBlk:")
+    }
+    sigint = 1 << (signal.SIGINT - 1)
+    assert len(masks) > 1
+    assert [tid for tid, mask in masks.items() if not mask & sigint] == [pid]
     chat.read_until(b"\n\r\n? ")
     sent = time.monotonic()
     chat.send(b"half a question")
