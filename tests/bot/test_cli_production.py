@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from harness import ADMIN, Harness, StartBot
 
-from bot.cli import build_parser
+from bot.cli import build_parser, main
 from bot.maintenance import CSV_HEADER
 
 SUBCOMMANDS = ("ask", "chat", "index", "eval", "run", "export", "backup")
@@ -145,8 +145,10 @@ def test_chat_answers_keeps_history_and_ctrl_c_quits_at_once(
     chat.send(b"half a question")
     chat.read_until(b"half a question")  # echoed: readline is reading the line
     chat.send(b"\x03")  # Ctrl-C
-    assert chat.wait(5) == 130
-    assert time.monotonic() - sent < 3
+    # No further key is needed (a lost signal would wait for one forever); the bound is
+    # loose because closing the database and Python's exit are slow on a loaded machine.
+    assert chat.wait(20) == 130
+    assert time.monotonic() - sent < 15
     history = (tmp_path / "xdg" / "qabot" / "chat_history").read_text(encoding="utf-8")
     assert "Which villages of Fuzuli district were liberated?" in history
 
@@ -157,7 +159,7 @@ def test_chat_answers_keeps_history_and_ctrl_c_quits_at_once(
     again.read_until(b"Fuzuli district were liberated?")
     again.send(b"\x15")  # Ctrl-U clears the line (readline editing)
     again.send(b"\x04")
-    assert again.wait(5) == 0
+    assert again.wait(20) == 0
 
 
 def test_ask_without_a_question_on_a_terminal_prints_usage(
@@ -195,11 +197,12 @@ async def test_export_csv_after_real_questions(bot: Harness, tmp_path: Path) -> 
     assert (second["refused"], second["documents"], second["feedback"]) == ("1", "", "")
 
 
-def test_export_and_backup_of_a_missing_database_fail_in_one_line(tmp_path: Path) -> None:
+def test_export_and_backup_of_a_missing_database_fail_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for args in (["export", "--csv", str(tmp_path / "x.csv")], ["backup", str(tmp_path / "b")]):
-        result = run_cli(*args, "--db", str(tmp_path / "missing.sqlite3"))
-        assert result.returncode == 2
-        assert result.stderr.strip().splitlines() == [
+        assert main([*args, "--db", str(tmp_path / "missing.sqlite3")]) == 2
+        assert capsys.readouterr().err.splitlines() == [
             f"qabot: database not found: {tmp_path / 'missing.sqlite3'}"
         ]
         assert not list(tmp_path.iterdir())
