@@ -31,12 +31,14 @@ from bot.oplog import configure_logging
 from bot.ratelimit import INLINE_QUERIES_PER_QUESTION, QuestionLimiter
 from bot.state import STATE_KEY, BotState
 from bot.storage import Storage, StorageError
+from bot.watch import CorpusWatcher
 from retrieval.engine import Engine
 from retrieval.errors import IndexNotReadyError, QabotError
 
 logger = logging.getLogger(__name__)
 
 CONFIG_KEY = "qabot_config"
+WATCH_KEY = "qabot_watch"
 # Answers run concurrently so that a long /reload or upload never holds up questions;
 # the engine keeps serving the old index until the new one is swapped in.
 CONCURRENT_UPDATES = 16
@@ -127,6 +129,10 @@ async def _post_init(application: BotApplication) -> None:
     await commands.register_commands(application.bot, config.admin_user_ids)
     stats = engine.stats()
     await profile.initialize(application.bot, stats)
+    if config.watch_corpus:
+        watcher = CorpusWatcher(engine, config.corpus_dir)
+        await watcher.initialize()
+        application.bot_data[WATCH_KEY] = watcher
     logger.info(
         "qabot ready as @%s: %d documents, %d sentences",
         application.bot.username,
@@ -136,6 +142,9 @@ async def _post_init(application: BotApplication) -> None:
 
 
 async def _post_shutdown(application: BotApplication) -> None:
+    watcher = application.bot_data.pop(WATCH_KEY, None)
+    if isinstance(watcher, CorpusWatcher):
+        await watcher.shutdown()
     state = application.bot_data.pop(STATE_KEY, None)
     if isinstance(state, BotState):
         try:
