@@ -177,3 +177,23 @@ async def test_description_is_set_at_start(bot: Harness) -> None:
     assert len(description["description"]) <= 512
     [short] = bot.fake.requests_params("setMyShortDescription")
     assert 0 < len(short["short_description"]) <= 120
+
+
+async def test_reload_and_upload_log_one_line_with_the_admin(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    (bot.config.corpus_dir / "porto.txt").write_text(
+        "Porto\n\nThe Dom Luis bridge crosses the Douro river.\n", encoding="utf-8"
+    )
+    await ask(bot, "/reload", user=ADMIN)
+    [reply] = await bot.replies_to(
+        bot.document("gaia.txt", b"Gaia\n\nGaia faces Porto across the Douro river.\n")
+    )
+    assert "Added gaia.txt" in reply["text"]
+    lines = [r for r in caplog.records if getattr(r, "event", None) in ("reload", "upload")]
+    assert [(r.event, r.admin_id, r.added, r.document) for r in lines] == [  # type: ignore[attr-defined]
+        ("reload", ADMIN_ID, 1, None),
+        ("upload", ADMIN_ID, 1, "gaia.txt"),
+    ]
+    assert all(r.levelno == logging.INFO for r in lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -197,6 +198,7 @@ async def test_qabot_run_in_webhook_mode(
         WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
         WEBHOOK_LISTEN=f"127.0.0.1:{port}",
         WEBHOOK_SECRET=SECRET,
+        LOG_FORMAT="json",
     )
     log_path = tmp_path / "stderr.log"
     with log_path.open("wb") as log:
@@ -240,6 +242,12 @@ async def test_qabot_run_in_webhook_mode(
     assert fake_telegram.requests("getUpdates") == []
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT COUNT(*) FROM bot_questions").fetchone() == (1,)
+    # LOG_FORMAT=json: every line is one JSON object; the question has its own line.
+    records = [json.loads(line) for line in output.splitlines()]
+    [question] = [r for r in records if r.get("event") == "question"]
+    assert question["level"] == "INFO" and question["refused"] is False
+    assert question["user_id"] == USER["id"] and isinstance(question["update_id"], int)
+    assert any("qabot ready as @qa_test_bot" in r["message"] for r in records)
 
 
 async def test_webhook_without_a_secret_is_one_line_and_exit_2(
