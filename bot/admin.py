@@ -48,6 +48,7 @@ async def reload(update: Update, context: Context) -> None:
             f"❌ Reload failed, the previous index keeps serving.\nReason: {esc(str(exc))}"
         )
         return
+    log_change("reload", update, report)
     await message.reply_text(render_reindex_report(report))
 
 
@@ -85,12 +86,41 @@ async def upload(update: Update, context: Context) -> None:
         logger.warning("Upload of %r failed: %s", name, exc)
         problem = str(exc)
     else:
+        log_change("upload", update, report, document=stored_id(report, name))
         await message.reply_text(
             render_reindex_report(report, title=f"Added {stored_id(report, name)}"),
             do_quote=True,
         )
         return
     await message.reply_text(f"❌ Not added: {esc(problem)}. Nothing was stored.", do_quote=True)
+
+
+def log_change(
+    event: str, update: Update, report: ReindexReport, *, document: str | None = None
+) -> None:
+    """One INFO line per reload, upload or removal, naming the admin who asked."""
+    admin_id = update.effective_user.id if update.effective_user else None
+    logger.info(
+        "%s by admin %s%s: %d added, %d changed, %d removed, %d documents, %.2f s",
+        event,
+        admin_id,
+        f" ({document})" if document else "",
+        len(report.added),
+        len(report.changed),
+        len(report.removed),
+        report.stats.documents,
+        report.seconds,
+        extra={
+            "event": event,
+            "admin_id": admin_id,
+            "document": document,
+            "added": len(report.added),
+            "changed": len(report.changed),
+            "removed": len(report.removed),
+            "documents": report.stats.documents,
+            "seconds": round(report.seconds, 3),
+        },
+    )
 
 
 def stored_id(report: ReindexReport, file_name: str) -> str:

@@ -22,11 +22,24 @@ from telegram.ext import (
     filters,
 )
 
-from bot import access, admin, alerts, buttons, commands, edits, questions
+from bot import (
+    access,
+    admin,
+    alerts,
+    buttons,
+    commands,
+    edits,
+    profile,
+    questions,
+    removal,
+    reports,
+    webhook,
+)
 from bot.config import BotConfig, ConfigError, load_config
 from bot.delivery import build_bot, is_transient
-from bot.errors import HideInvalidToken, install_token_redaction, on_error, redact
+from bot.errors import install_token_redaction, on_error, redact
 from bot.journal import JournaledApplication, UpdateJournal
+from bot.oplog import configure_logging
 from bot.ratelimit import INLINE_QUERIES_PER_QUESTION, QuestionLimiter
 from bot.startup import (
     EXIT_DATABASE,
@@ -38,12 +51,14 @@ from bot.startup import (
 )
 from bot.state import STATE_KEY, BotState
 from bot.storage import Storage, StorageError
+from bot.watch import CorpusWatcher
 from retrieval.engine import Engine
-from retrieval.errors import QabotError
+from retrieval.errors import IndexNotReadyError, QabotError
 
 logger = logging.getLogger(__name__)
 
 CONFIG_KEY = "qabot_config"
+WATCH_KEY = "qabot_watch"
 # Answers run concurrently so that a long /reload or upload never holds up questions;
 # the engine keeps serving the old index until the new one is swapped in.
 CONCURRENT_UPDATES = 16
@@ -98,7 +113,10 @@ def _register_handlers(application: BotApplication, config: BotConfig) -> None:
             CommandHandler("ask", questions.ask_command),
             CommandHandler("reload", admin.reload, filters=admins),
             CommandHandler("stats", admin.stats, filters=admins),
-            CommandHandler(["reload", "stats"], admin.refuse),
+            CommandHandler("unanswered", reports.unanswered, filters=admins),
+            CommandHandler("feedback", reports.feedback, filters=admins),
+            CommandHandler("remove", removal.remove, filters=admins),
+            CommandHandler(["reload", "stats", "unanswered", "feedback", "remove"], admin.refuse),
             MessageHandler(private & filters.Document.ALL & admins, admin.upload),
             MessageHandler(private & filters.Document.ALL, admin.refuse_upload),
             MessageHandler(private & new_text, questions.private_message),
@@ -109,6 +127,7 @@ def _register_handlers(application: BotApplication, config: BotConfig) -> None:
                 private & filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
                 commands.not_text,
             ),
+            CallbackQueryHandler(reports.on_page, pattern=reports.PAGE_PATTERN),
             CallbackQueryHandler(buttons.on_button),
             InlineQueryHandler(questions.inline_query),
         ]
@@ -148,6 +167,11 @@ async def _post_init(application: BotApplication) -> None:
             "(then /reload) or an admin uploads one",
             config.corpus_dir,
         )
+    await profile.initialize(application.bot, stats)
+    if config.watch_corpus:
+        watcher = CorpusWatcher(engine, config.corpus_dir)
+        await watcher.initialize()
+        application.bot_data[WATCH_KEY] = watcher
     logger.info(
         "qabot ready as @%s: %d documents, %d sentences",
         application.bot.username,
@@ -159,6 +183,9 @@ async def _post_init(application: BotApplication) -> None:
 async def _post_shutdown(application: BotApplication) -> None:
     if isinstance(application, JournaledApplication) and application.journal is not None:
         await application.journal.close()
+    watcher = application.bot_data.pop(WATCH_KEY, None)
+    if isinstance(watcher, CorpusWatcher):
+        await watcher.shutdown()
     state = application.bot_data.pop(STATE_KEY, None)
     if isinstance(state, BotState):
         try:
@@ -179,18 +206,19 @@ def run_bot(corpus_dir: Path | None = None, db_path: Path | None = None) -> int:
         preflight(config)
     except StartupError as exc:
         return _fail(str(exc), exc.code)
-    # force: the CLI may have configured terse logging for its other commands already.
-    logging.basicConfig(
-        level=config.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
+    configure_logging(config.log_level, config.log_format)
     for handler in logging.getLogger().handlers:
-        handler.addFilter(HideInvalidToken())
         handler.addFilter(HideStartupTracebacks())
     application = build_application(config)
     try:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        if config.webhook is None:
+            # Polling starts by deleting any webhook an earlier deployment set.
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        else:
+            webhook.initialize(lambda: is_healthy(application))
+            application.run_webhook(
+                **webhook.webhook_arguments(config.webhook), allowed_updates=ALLOWED_UPDATES
+            )
     except InvalidToken:
         return _fail("Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped?)", 2)
     except StorageError as exc:
@@ -202,6 +230,18 @@ def run_bot(corpus_dir: Path | None = None, db_path: Path | None = None) -> int:
     except (QabotError, TelegramError, OSError) as exc:
         return _fail(redact(str(exc)) or type(exc).__name__, 1)
     return 0
+
+
+def is_healthy(application: BotApplication) -> bool:
+    """Whether the bot is started and its index loaded (``GET /healthz``)."""
+    state = application.bot_data.get(STATE_KEY)
+    if not isinstance(state, BotState):
+        return False
+    try:
+        state.engine.stats()
+    except IndexNotReadyError:
+        return False
+    return True
 
 
 def _fail(message: str, code: int) -> int:

@@ -4,25 +4,55 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, NoReturn
 
 from dotenv import load_dotenv
 
-from bot.config import DEFAULT_CORPUS_DIR, DEFAULT_DATABASE_PATH, data_paths
+from bot.config import data_home, data_paths
 from bot.render import location, plain_source
-from retrieval.engine import Engine
 from retrieval.errors import QabotError
-from retrieval.evaluate import evaluate, read_questions
 from retrieval.models import Answer, Quote, ReindexReport
 
+# numpy, imported with the engine, starts OpenBLAS worker threads. Started with SIGINT
+# blocked, they leave Ctrl-C to the main thread, where `qabot chat` waits in readline: a
+# signal the kernel hands to another thread does not interrupt that wait.
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+try:
+    from retrieval.engine import Engine
+    from retrieval.evaluate import evaluate, read_questions
+finally:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
 EXIT_USAGE = 2
+ASK_HINT = (
+    'Give a question, e.g. qabot ask "Who liberated Fuzuli?", or pipe questions in, one per'
+    " line: qabot ask < questions.txt"
+)
+HISTORY_LINES = 1000
+
+DESCRIPTION = """\
+qabot answers questions about a folder of documents by quoting the sentences that
+answer them, each with its source. It works in a terminal or as a Telegram bot.
+
+Without --corpus or CORPUS_DIR it reads the corpus/ folder of the qabot clone; without --db
+or DATABASE_PATH it keeps its index in ~/.local/share/qabot/qabot.sqlite3 (under
+$XDG_DATA_HOME/qabot/ when that is set), whichever folder it is started from."""
+
+EXAMPLES = """\
+examples:
+  qabot ask "Which villages of Fuzuli district were liberated?"
+  qabot --corpus ~/notes index
+  qabot run"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,34 +62,82 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
 
 
+def _package_version() -> str:
+    try:
+        return version("qabot")
+    except PackageNotFoundError:  # pragma: no cover - running from a tree never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     # SUPPRESS: the options work before and after the sub-command without one hiding the other.
     common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument(
         "--corpus",
         type=Path,
-        help=f"corpus directory (env CORPUS_DIR, default {DEFAULT_CORPUS_DIR})",
+        metavar="DIR",
+        help="the folder of .txt and .md documents (default: CORPUS_DIR, else the shipped corpus)",
     )
     common.add_argument(
         "--db",
         type=Path,
-        help=f"index database (env DATABASE_PATH, default {DEFAULT_DATABASE_PATH})",
+        metavar="FILE",
+        help="the index database (default: DATABASE_PATH, else ~/.local/share/qabot/qabot.sqlite3)",
     )
 
-    parser = _Parser(prog="qabot", description=__doc__, parents=[common])
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    ask = commands.add_parser(
-        "ask", parents=[common], help="answer a question (or one per stdin line)"
+    def sub(name: str, summary: str, details: str, example: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            parents=[common],
+            help=summary,
+            description=f"{details}",
+            epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    parser = _Parser(
+        prog="qabot",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"qabot {_package_version()}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
+    )
+    ask = sub(
+        "ask",
+        "answer a question, or one question per line of standard input",
+        "Print the sentences that answer the question, each with its source, or say that\n"
+        "nothing in the documents answers it. Without a question, read one per line from\n"
+        "standard input (a file or a pipe) and answer each in turn.",
+        'qabot ask "What did Aliyev call a source of great threat to the region?"',
     )
     ask.add_argument(
-        "question", nargs="?", help="the question; omit to read one per line from stdin"
+        "question", nargs="?", help="the question; leave out to read questions from a pipe"
     )
-    ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
+    ask.add_argument(
+        "--json", action="store_true", help="print JSON (one object per line for a pipe)"
+    )
     ask.add_argument(
         "-n", "--limit", type=int, default=3, help="at most this many quotes (default 3)"
     )
-    commands.add_parser("chat", parents=[common], help="ask questions interactively")
-    index = commands.add_parser("index", parents=[common], help="build or update the index")
+    ask.set_defaults(usage=ask.format_usage())
+    sub(
+        "chat",
+        "ask questions one after another",
+        "Type a question, read the answer, type the next one. Arrow keys edit the line and\n"
+        "bring back earlier questions (kept between sessions). Ctrl-D or Ctrl-C quits.",
+        "qabot chat",
+    )
+    index = sub(
+        "index",
+        "build or update the index after documents were added, changed or removed",
+        "Read the corpus folder and bring the index up to date; only new and changed files\n"
+        "are read again, on all cores. Prints what changed and which files were skipped, and why.",
+        "qabot --corpus ~/notes index --jobs 2",
+    )
     index.add_argument(
         "--jobs",
         type=_positive_int,
@@ -67,11 +145,41 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes that parse changed files (default: all cores)",
     )
-    evaluation = commands.add_parser(
-        "eval", parents=[common], help="score answers against gold strings"
+    evaluation = sub(
+        "eval",
+        "score the answers against known right answers",
+        "Ask every question of a JSON Lines file and report how often the first quote holds\n"
+        "one of its answers, and how often questions without answers are refused.",
+        "qabot eval questions.jsonl",
     )
-    evaluation.add_argument("file", type=Path, help='JSON Lines of {"question", "answers": [...]}')
-    commands.add_parser("run", parents=[common], help="start the Telegram bot (polling)")
+    evaluation.add_argument(
+        "file", type=Path, help='JSON Lines of {"question": ..., "answers": [...]}'
+    )
+    sub(
+        "run",
+        "start the Telegram bot",
+        "Start the Telegram bot configured by the environment or a .env file in the current\n"
+        "folder (TELEGRAM_BOT_TOKEN at least). It polls Telegram, or listens for a webhook\n"
+        "when WEBHOOK_URL is set. Stop it with Ctrl-C.",
+        "TELEGRAM_BOT_TOKEN=123:abc qabot run",
+    )
+    export = sub(
+        "export",
+        "write the bot's question log to a CSV file",
+        "Write every question the bot was asked (inline queries left out) with its time,\n"
+        "user id, chat id, whether it was refused, the quoted documents, latency and\n"
+        "feedback, under a header row. Safe while the bot runs.",
+        "qabot export --csv questions.csv",
+    )
+    export.add_argument("--csv", type=Path, required=True, metavar="FILE", help="the CSV file")
+    backup = sub(
+        "backup",
+        "copy the database safely, even while the bot runs",
+        "Copy the database (index, question log, feedback) with SQLite's online backup,\n"
+        "check the copy's integrity, then put it in place. Safe while the bot runs.",
+        "qabot backup /backups/qabot-$(date +%F).sqlite3",
+    )
+    backup.add_argument("file", type=Path, help="where to write the copy")
     return parser
 
 
@@ -84,11 +192,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.db = getattr(args, "db", None)
     if args.command == "ask" and args.limit < 1:
         parser.error("--limit must be at least 1")
+    if args.command == "ask" and args.question is None and sys.stdin.isatty():
+        # Nothing piped in: say how to use it instead of waiting for input.
+        print(args.usage, end="", file=sys.stderr)
+        print(ASK_HINT, file=sys.stderr)
+        return EXIT_USAGE
     if args.command == "run":
         from bot.app import run_bot  # Telegram is only imported when the bot is started.
 
         return run_bot(args.corpus, args.db)
     corpus, database = data_paths(os.environ, corpus_dir=args.corpus, database_path=args.db)
+    if args.command in ("export", "backup"):
+        return _maintenance(args, database)
     if not corpus.is_dir():
         print(f"qabot: corpus directory not found: {corpus}", file=sys.stderr)
         return EXIT_USAGE
@@ -103,6 +218,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`qabot ask --json < q.txt | head -1`): stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _maintenance(args: argparse.Namespace, database: Path) -> int:
+    from bot.maintenance import MaintenanceError, backup, export_csv
+
+    try:
+        if args.command == "export":
+            rows = export_csv(database, args.csv)
+            print(f"{rows} questions written to {args.csv}")
+        else:
+            questions = backup(database, args.file)
+            print(f"backup of {database} written to {args.file} ({questions} questions)")
+    except (MaintenanceError, OSError) as error:
+        print(f"qabot: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
 
 
 async def _ask(args: argparse.Namespace, corpus: Path, database: Path) -> int:
@@ -130,22 +261,62 @@ def _stdin_questions() -> Iterator[str]:
 
 
 async def _chat(args: argparse.Namespace, corpus: Path, database: Path) -> int:
-    engine = await Engine.open(corpus, database)
+    # The threads opening the engine starts (SQLite's, the executor's) inherit a mask without
+    # SIGINT: the kernel then hands Ctrl-C to the main thread, whose blocked read it
+    # interrupts, instead of to a thread where Python would notice it only at the next key.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        engine = await Engine.open(corpus, database)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     stats = engine.stats()
     print(
-        f"{stats.documents} documents, {stats.sentences} sentences. Ask a question; Ctrl-D to quit."
+        f"{stats.documents} documents, {stats.sentences} sentences."
+        " Ask a question; Ctrl-D or Ctrl-C to quit."
     )
+    save_history = _line_editing()
+    # asyncio.run's SIGINT handler only cancels the main task, which this loop (a blocked
+    # input() or an answer being computed) would not notice until later; Python's own
+    # handler raises KeyboardInterrupt where the loop is, so Ctrl-C quits at once.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         while True:
             try:
-                question = (await asyncio.to_thread(input, "? ")).strip()
+                # Blocking is fine: nothing else runs on this event loop.
+                question = input("? ").strip()  # noqa: ASYNC250
+                if question:
+                    print(format_answer(engine.ask_sync(question)), end="\n\n")
             except EOFError:
                 print()
                 return 0
-            if question:
-                print(format_answer(engine.ask_sync(question)), end="\n\n")
+            except KeyboardInterrupt:
+                print()
+                return 130
     finally:
+        signal.signal(signal.SIGINT, previous)
+        save_history()
         await engine.close()
+
+
+def _line_editing() -> Callable[[], None]:
+    """Readline editing and a history kept in the data folder; returns its saver."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - no readline on this platform
+        return lambda: None
+    history = data_home() / "chat_history"
+    with contextlib.suppress(OSError):  # first session, or unreadable: start empty
+        readline.read_history_file(history)
+    readline.set_history_length(HISTORY_LINES)
+
+    def save() -> None:
+        try:
+            history.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history)
+        except OSError:
+            pass  # a history is a convenience, never a reason to fail
+
+    return save
 
 
 async def _index(args: argparse.Namespace, corpus: Path, database: Path) -> int:

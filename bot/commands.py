@@ -27,6 +27,9 @@ PUBLIC_COMMANDS = (
 ADMIN_COMMANDS = (
     BotCommand("reload", "Re-read the corpus folder"),
     BotCommand("stats", "Index and usage statistics"),
+    BotCommand("unanswered", "Refused questions of the last 30 days"),
+    BotCommand("feedback", "Answers given a 👎"),
+    BotCommand("remove", "Move a document to the corpus' .trash folder"),
 )
 EXAMPLE_QUESTIONS = 3
 

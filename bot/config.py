@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,18 +11,22 @@ from urllib.parse import urlsplit
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
-DEFAULT_CORPUS_DIR = "corpus"
-DEFAULT_DATABASE_PATH = "data/qabot.sqlite3"
+# The corpus shipped with qabot, when it is installed from a clone (``pip install -e .``).
+SHIPPED_CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # Telegram refuses to hand bots files larger than 20 MB, so a higher limit could never be used.
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 DEFAULT_QUESTIONS_PER_MINUTE = 20
 DEFAULT_RESULTS_PER_ANSWER = 3
 MAX_RESULTS_PER_ANSWER = 10
+DEFAULT_WEBHOOK_LISTEN = "0.0.0.0:8080"
+DEFAULT_WEBHOOK_HOST, DEFAULT_WEBHOOK_PORT = "0.0.0.0", 8080
 
 # "<bot id>:<secret>" as issued by @BotFather; checked loosely so that a pasted
 # placeholder or a token with stray quotes fails at startup instead of at the first request.
 _TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")
+# What Telegram accepts as setWebhook's secret_token.
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -37,8 +42,8 @@ class BotConfig:
     admin_user_ids: frozenset[int] = frozenset()
     base_url: str = DEFAULT_BASE_URL
     base_file_url: str = DEFAULT_BASE_FILE_URL
-    corpus_dir: Path = Path(DEFAULT_CORPUS_DIR)
-    database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    corpus_dir: Path = field(default_factory=lambda: default_corpus_dir())
+    database_path: Path = field(default_factory=lambda: default_database_path())
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     questions_per_minute: int = DEFAULT_QUESTIONS_PER_MINUTE
     results_per_answer: int = DEFAULT_RESULTS_PER_ANSWER
@@ -47,6 +52,10 @@ class BotConfig:
     allowed_user_ids: frozenset[int] = frozenset()
     allowed_chat_ids: frozenset[int] = frozenset()
     alert_chat_id: int | None = None
+    log_format: str = "text"
+    webhook: WebhookConfig | None = None
+    """Set (from ``WEBHOOK_URL``) to receive updates by webhook instead of polling."""
+    watch_corpus: bool = False
 
 
 def load_config(
@@ -81,7 +90,66 @@ def load_config(
         allowed_user_ids=_ids(env, "ALLOWED_USER_IDS", what="user ids"),
         allowed_chat_ids=_ids(env, "ALLOWED_CHAT_IDS", what="chat ids", negative=True),
         alert_chat_id=_alert_chat_id(env),
+        log_format=_choice(env, "LOG_FORMAT", ("text", "json")),
+        webhook=webhook_config(env),
+        watch_corpus=_flag(env, "WATCH_CORPUS"),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    """Webhook mode: Telegram POSTs updates to ``url``; the bot listens on ``host:port``."""
+
+    url: str
+    secret: str = field(repr=False)
+    host: str = DEFAULT_WEBHOOK_HOST
+    port: int = DEFAULT_WEBHOOK_PORT
+
+    @property
+    def path(self) -> str:
+        """The path Telegram posts to (that of ``url``; a proxy in front passes it on)."""
+        return urlsplit(self.url).path.rstrip("/")
+
+
+def webhook_config(env: Mapping[str, str]) -> WebhookConfig | None:
+    """``WEBHOOK_URL``, ``WEBHOOK_LISTEN`` and ``WEBHOOK_SECRET``; None in polling mode."""
+    url = _get(env, "WEBHOOK_URL")
+    if not url:
+        return None
+    url = _url(env, "WEBHOOK_URL", url)
+    secret = _get(env, "WEBHOOK_SECRET")
+    if not secret:
+        raise ConfigError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+    if not _SECRET_RE.fullmatch(secret):
+        raise ConfigError(
+            "WEBHOOK_SECRET must be 1-256 characters: letters, digits, '_' or '-' (Telegram's rule)"
+        )
+    host, port = _listen(_get(env, "WEBHOOK_LISTEN") or DEFAULT_WEBHOOK_LISTEN)
+    return WebhookConfig(url=url, secret=secret, host=host, port=port)
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+        raise ConfigError(f"WEBHOOK_LISTEN must be host:port, got {value[:80]!r}")
+    return host, int(port)
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = (_get(env, name) or choices[0]).lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value[:20]!r}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = _get(env, name).lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0, got {value[:20]!r}")
 
 
 def data_paths(
@@ -92,10 +160,28 @@ def data_paths(
 ) -> tuple[Path, Path]:
     """The corpus directory and index database: explicit paths, else ``CORPUS_DIR`` and
     ``DATABASE_PATH``, else the defaults (for the bot and every ``qabot`` command alike)."""
+    corpus = _get(env, "CORPUS_DIR")
+    database = _get(env, "DATABASE_PATH")
     return (
-        corpus_dir or Path(_get(env, "CORPUS_DIR") or DEFAULT_CORPUS_DIR),
-        database_path or Path(_get(env, "DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+        corpus_dir or (Path(corpus) if corpus else default_corpus_dir()),
+        database_path or (Path(database) if database else default_database_path()),
     )
+
+
+def data_home() -> Path:
+    """``$XDG_DATA_HOME/qabot``, else ``~/.local/share/qabot``: where qabot keeps its data
+    wherever it is started from."""
+    base = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".local" / "share") / "qabot"
+
+
+def default_corpus_dir() -> Path:
+    """The corpus shipped in the clone qabot runs from, else ``<data home>/corpus``."""
+    return SHIPPED_CORPUS_DIR if SHIPPED_CORPUS_DIR.is_dir() else data_home() / "corpus"
+
+
+def default_database_path() -> Path:
+    return data_home() / "qabot.sqlite3"
 
 
 def _get(env: Mapping[str, str], name: str) -> str:

@@ -18,7 +18,9 @@ from telegram.ext import CallbackContext
 from bot.answering import quote_refs, send_answer
 from bot.chat_action import typing_while_slow
 from bot.commands import throttled
+from bot.oplog import log_question
 from bot.render import clip, inline_description, plain_source, render_inline_message
+from bot.smalltalk import small_talk_reply
 from bot.state import get_state
 from retrieval.errors import IndexNotReadyError, QabotError
 from retrieval.text import normalize_space
@@ -102,6 +104,10 @@ async def answer_question(update: Update, context: Context, raw_question: str) -
         return
     if await throttled(state, message, user):
         return
+    if (friendly := small_talk_reply(question)) is not None:
+        # Not a question: not logged, never counted as refused.
+        await message.reply_text(friendly, do_quote=True)
+        return
     thread_id = message.message_thread_id if message.is_topic_message else None
     async with typing_while_slow(context.bot, chat.id, thread_id=thread_id):
         try:
@@ -122,6 +128,7 @@ async def answer_question(update: Update, context: Context, raw_question: str) -
             quotes=quote_refs(answer.quotes),
             latency_ms=answer.latency_ms,
         )
+        log_question(update, answer.abstained, answer.latency_ms)
     await send_answer(
         context.bot,
         state,

@@ -51,6 +51,9 @@ def render_help(*, is_admin: bool, bot_username: str | None) -> str:
             "<b>Admin</b>",
             "/reload – re-read the corpus folder",
             "/stats – index and usage statistics",
+            "/unanswered – refused questions of the last 30 days",
+            "/feedback – answers given a 👎",
+            "/remove &lt;name&gt; – move a document to the corpus' .trash folder",
             "Send a document (.txt, .md, .pdf, .html, .docx) to add it to the corpus.",
         ]
     return "\n".join(lines)

@@ -355,6 +355,22 @@ class Engine:
             self._examples = (key, questions)
         return list(self._examples[1])
 
+    async def remove_document(self, document_id: str) -> ReindexReport:
+        """Move a document's file to ``.trash/`` inside the corpus (never deleting it), then
+        re-index; the file goes back where it was if the re-index fails.
+
+        Raises :class:`DocumentError` when ``document_id`` is not an indexed document.
+        """
+        if self.index.document(document_id) is None:
+            raise DocumentError(document_id, "no such document")
+        source = self.corpus_dir / document_id
+        target = await asyncio.to_thread(_move_to_trash, self.corpus_dir, document_id)
+        try:
+            return await self.reindex()
+        except BaseException:
+            await asyncio.to_thread(target.rename, source)
+            raise
+
 
 def _create_unique(directory: Path, name: str, data: bytes) -> Path:
     """Write ``data`` to a new file named like ``name`` (``name-2`` ... if taken).
@@ -385,3 +401,24 @@ def safe_document_name(filename: str) -> str:
     stem = unicodedata.normalize("NFKC", Path(base).stem)
     stem = _UNSAFE_NAME.sub("_", stem).strip("._-")[:80] or "document"
     return f"{stem}{suffix}"
+
+
+TRASH_DIR = ".trash"
+"""Removed documents go here, inside the corpus; hidden, so it is never indexed."""
+
+
+def _move_to_trash(corpus_dir: Path, document_id: str) -> Path:
+    """Move ``corpus_dir/document_id`` to ``corpus_dir/.trash/document_id`` (``name-2`` ... if
+    that is taken) and return where it went."""
+    source = corpus_dir / document_id
+    root = corpus_dir.resolve()
+    if not source.is_file() or not source.resolve().is_relative_to(root):
+        raise DocumentError(document_id, "the file is not in the corpus folder any more")
+    wanted = corpus_dir / TRASH_DIR / document_id
+    wanted.parent.mkdir(parents=True, exist_ok=True)
+    for number in range(1, 10_000):
+        target = wanted if number == 1 else wanted.with_stem(f"{wanted.stem}-{number}")
+        if not target.exists():
+            source.rename(target)
+            return target
+    raise DocumentError(document_id, "too many removed files with this name already")

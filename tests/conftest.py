@@ -46,3 +46,14 @@ def corpus_dir(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return root
+
+
+@pytest.fixture(autouse=True)
+def private_data_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """qabot's default data folder (database, chat history) inside the test's temporary
+    folders, never the user's ~/.local/share/qabot."""
+    home = tmp_path_factory.mktemp("data_home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    return home

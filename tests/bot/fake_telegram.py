@@ -20,6 +20,8 @@ import json
 import random
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -141,6 +143,8 @@ class FakeTelegram:
         self._faults: list[_Injected] = []
         self._random = random.Random(0)
         self._thread: threading.Thread | None = None
+        self.webhook: dict[str, Any] | None = None
+        """The last ``setWebhook`` parameters, until ``deleteWebhook``."""
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -203,6 +207,26 @@ class FakeTelegram:
                     self._chats[message["chat"]["id"]] = message["chat"]
             self._cond.notify_all()
         return update_id
+
+    def deliver(self, update: dict[str, Any], *, secret: str | None = "") -> int:
+        """POST an update to the webhook the bot set, as Telegram does; the HTTP status.
+
+        The secret sent is the one given to ``setWebhook`` unless ``secret`` is passed
+        (``None`` sends no secret header at all)."""
+        assert self.webhook is not None, "the bot has not set a webhook"
+        update = {"update_id": next(self._update_ids), **update}
+        headers = {"Content-Type": "application/json"}
+        token = self.webhook.get("secret_token") if secret == "" else secret
+        if token is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = token
+        request = urllib.request.Request(
+            self.webhook["url"], data=json.dumps(update).encode(), headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
 
     def next_message_id(self) -> int:
         return next(self._message_ids)
@@ -429,8 +453,15 @@ class FakeTelegram:
                 "file_size": len(self.files[file_id]),
                 "file_path": f"documents/{file_id}",
             }
+        if method == "setWebhook":
+            self.webhook = params
+            return True
+        if method == "deleteWebhook":
+            self.webhook = None
+            return True
         if method in (
-            "deleteWebhook",
+            "setMyDescription",
+            "setMyShortDescription",
             "setMyCommands",
             "deleteMyCommands",
             "answerCallbackQuery",

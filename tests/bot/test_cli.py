@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from bot.cli import format_answer, main
-from bot.config import DEFAULT_DATABASE_PATH
 from retrieval.models import Answer, DocumentMeta, Quote
 
 
@@ -181,14 +180,20 @@ def test_paths_come_from_the_environment_else_the_shared_defaults(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # The defaults do not depend on the working directory: the clone's corpus/ and the
+    # user's data folder.
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CORPUS_DIR", raising=False)
     monkeypatch.delenv("DATABASE_PATH", raising=False)
-    shutil.copytree(shipped_corpus, tmp_path / "corpus")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert main(["index"]) == 0
-    assert (tmp_path / DEFAULT_DATABASE_PATH).is_file()
-    monkeypatch.setenv("CORPUS_DIR", str(shipped_corpus))
+    assert (tmp_path / "xdg" / "qabot" / "qabot.sqlite3").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["xdg"]
+    assert "documents: 2" in capsys.readouterr().out
+    shutil.copytree(shipped_corpus, tmp_path / "mine")
+    (tmp_path / "mine" / "001_3926a41dc234a159.txt").unlink()
+    monkeypatch.setenv("CORPUS_DIR", str(tmp_path / "mine"))
     monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "env.sqlite3"))
     assert main(["index"]) == 0
     assert (tmp_path / "env.sqlite3").is_file()
-    assert "documents: 2" in capsys.readouterr().out
+    assert "documents: 1" in capsys.readouterr().out

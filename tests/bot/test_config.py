@@ -13,12 +13,12 @@ from harness import TOKEN
 from bot.app import run_bot
 from bot.config import (
     DEFAULT_BASE_URL,
-    DEFAULT_CORPUS_DIR,
-    DEFAULT_DATABASE_PATH,
     DEFAULT_MAX_UPLOAD_BYTES,
     BotConfig,
     ConfigError,
     data_paths,
+    default_corpus_dir,
+    default_database_path,
     load_config,
 )
 
@@ -37,6 +37,11 @@ ENV_NAMES = (
     "ALLOWED_USER_IDS",
     "ALLOWED_CHAT_IDS",
     "ALERT_CHAT_ID",
+    "LOG_FORMAT",
+    "WEBHOOK_URL",
+    "WEBHOOK_LISTEN",
+    "WEBHOOK_SECRET",
+    "WATCH_CORPUS",
 )
 
 
@@ -45,7 +50,10 @@ def test_defaults_with_only_a_token() -> None:
     assert config.token == TOKEN
     assert config.admin_user_ids == frozenset()
     assert config.base_url == DEFAULT_BASE_URL
-    assert config.corpus_dir == Path("corpus")
+    # The clone's corpus/ and the user's data folder, wherever the bot is started.
+    assert config.corpus_dir == Path(__file__).resolve().parents[2] / "corpus"
+    assert config.database_path.parts[-2:] == ("qabot", "qabot.sqlite3")
+    assert config.database_path.is_absolute()
     assert config.max_upload_bytes == DEFAULT_MAX_UPLOAD_BYTES
     assert config.questions_per_minute == 20
     assert config.results_per_answer == 3
@@ -194,7 +202,7 @@ def test_env_example_documents_exactly_the_settings_read() -> None:
 
 
 def test_data_paths_explicit_then_environment_then_defaults() -> None:
-    assert data_paths({}) == (Path(DEFAULT_CORPUS_DIR), Path(DEFAULT_DATABASE_PATH))
+    assert data_paths({}) == (default_corpus_dir(), default_database_path())
     env = {"CORPUS_DIR": " /c ", "DATABASE_PATH": "/d.sqlite3"}
     assert data_paths(env) == (Path("/c"), Path("/d.sqlite3"))
     assert data_paths(env, corpus_dir=Path("x"), database_path=Path("y")) == (Path("x"), Path("y"))
