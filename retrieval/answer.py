@@ -31,12 +31,14 @@ class AnswerSettings:
     """Share of the question's term weight a quote must contain, else it is not an answer."""
     min_relative_score: float = 0.4
     """Quotes after the first must score at least this share of the first."""
-    title_weight: float = 0.0
+    title_weight: float = 1.0
     """Weight of the share of the question's term weight found in a sentence or its title."""
-    type_weight: float = 0.0
+    type_weight: float = 0.3
     """Bonus of a sentence holding the answer type the question word asks for."""
-    proximity_weight: float = 0.0
+    proximity_weight: float = 0.5
     """Weight of the share of the question's term weight in the densest 8-token window."""
+    coverage_weight: float = 0.0
+    """Weight of the share of the question's term weight the sentence itself holds."""
     min_confidence: float | None = None
     """Refuse when the refusal model's probability is below this (None: the model's own)."""
 
@@ -221,6 +223,10 @@ def _features(
             bonus[n] += settings.title_weight * share
         if kind is not None and type_match(kind, index.sentence_text(sentence), question):
             bonus[n] += settings.type_weight
+        if settings.coverage_weight:
+            held = set(tokens)
+            share = sum(w for t, w in weights.items() if t in held) / total
+            bonus[n] += settings.coverage_weight * share
         if settings.proximity_weight:
             bonus[n] += settings.proximity_weight * _densest(tokens, weights) / total
     return bonus
