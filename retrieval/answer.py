@@ -27,7 +27,7 @@ class AnswerSettings:
     """How many top sentences (by their own BM25) join the candidates."""
     passage_weight: float = 2.0
     """Weight of the (normalised) passage score next to the sentence's own score."""
-    min_coverage: float = 0.4
+    min_coverage: float = 0.25
     """Share of the question's term weight a quote must contain, else it is not an answer."""
     min_relative_score: float = 0.4
     """Quotes after the first must score at least this share of the first."""
