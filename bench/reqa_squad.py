@@ -26,7 +26,8 @@ from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
 from retrieval.scoring import BM25Parameters
 from retrieval.text import tokenize
 
-Ranker = Callable[[list[str]], list[int]]
+Ranker = Callable[[str], list[int]]
+"""From a question's text to the ids of its best sentences."""
 
 
 def load(data: Path) -> tuple[list[ParsedDocument], list[dict[str, object]]]:
@@ -69,7 +70,7 @@ def metrics(questions: Sequence[dict[str, object]], rank: Ranker) -> dict[str, f
     started = time.perf_counter()
     for q in questions:
         gold = set(q["gold_sids"])  # type: ignore[arg-type]
-        ranked = rank(list(dict.fromkeys(tokenize(str(q["question"])))))[:10]
+        ranked = rank(str(q["question"]))[:10]
         hits = [i for i, sid in enumerate(ranked) if sid in gold]
         if hits:
             mrr += 1 / (hits[0] + 1)
@@ -87,7 +88,8 @@ def metrics(questions: Sequence[dict[str, object]], rank: Ranker) -> dict[str, f
 def baseline(tokens: list[tuple[str, ...]]) -> Ranker:
     model = BM25Okapi(tokens)
 
-    def rank(query: list[str]) -> list[int]:
+    def rank(question: str) -> list[int]:
+        query = list(dict.fromkeys(tokenize(question)))
         if not query:
             return []
         scores = model.get_scores(query)
@@ -97,9 +99,10 @@ def baseline(tokens: list[tuple[str, ...]]) -> Ranker:
 
 
 def qabot(index: Index, settings: AnswerSettings) -> Ranker:
-    def rank(query: list[str]) -> list[int]:
+    def rank(question: str) -> list[int]:
+        query = list(dict.fromkeys(tokenize(question)))
         weights = {term: index.term_weight(term) for term in query}
-        return [c.sentence for c in rank_sentences(index, query, settings, weights)[:10]]
+        return [c.sentence for c in rank_sentences(index, query, settings, weights, question)[:10]]
 
     return rank
 
@@ -136,6 +139,14 @@ def answer_level(
     )
 
 
+def with_overrides(settings: AnswerSettings, overrides: Sequence[str]) -> AnswerSettings:
+    """``settings`` with ``FIELD=VALUE`` pairs applied (numbers only)."""
+    for item in overrides:
+        field, value = item.split("=", 1)
+        settings = replace(settings, **{field: float(value) if "." in value else int(value)})  # type: ignore[arg-type]
+    return settings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/bench/reqa_squad_dev"))
@@ -147,10 +158,16 @@ def main() -> None:
         default=AnswerSettings().min_coverage,
         help="abstention threshold for the answer-level numbers",
     )
+    parser.add_argument("--no-baseline", action="store_true", help="skip plain rank-bm25")
+    parser.add_argument("--every", type=int, default=1, help="only every K-th question")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="an AnswerSettings field"
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
     documents, questions = load(args.data)
+    questions = questions[:: args.every]
     if args.limit:
         questions = questions[: args.limit]
     tokens = [s.tokens for d in documents for s in d.sentences]
@@ -159,10 +176,16 @@ def main() -> None:
         f"{time.perf_counter() - started:.1f} s"
     )
 
+    plain = (
+        {"P@1": 0.0, "MRR@10": 0.0, "R@3": 0.0, "ms/query": 0.0}
+        if args.no_baseline
+        else metrics(questions, baseline(tokens))
+    )
     rows: list[tuple[str, dict[str, float]]] = [
-        ("rank-bm25 BM25Okapi sentences (k1=1.5, b=0.75)", metrics(questions, baseline(tokens)))
+        ("rank-bm25 BM25Okapi sentences (k1=1.5, b=0.75)", plain)
     ]
-    default_index, default_answer = IndexSettings(), AnswerSettings()
+    default_index = IndexSettings()
+    default_answer = with_overrides(AnswerSettings(), args.set)
     configs = [("qabot default", default_index, default_answer)]
     if args.sweep:
         # The passage unit and its weight, with Lucene's BM25 parameters (the best on a first

@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument(
         "file", type=Path, help='JSON Lines of {"question": ..., "answers": [...]}'
     )
+    evaluation.add_argument(
+        "--json", action="store_true", help="print one JSON summary (figures and misses)"
+    )
     sub(
         "run",
         "start the Telegram bot",
@@ -347,13 +350,20 @@ async def _eval(args: argparse.Namespace, corpus: Path, database: Path) -> int:
         report = evaluate(questions, engine.ask_sync)
     finally:
         await engine.close()
+    if args.json:
+        print(json.dumps(report.summary(), ensure_ascii=False))
+        return 0
     print(
         f"questions: {len(questions)} ({report.answerable} answerable, {report.unanswerable} to refuse)"
     )
     print(f"P@1: {report.first_hits}/{report.answerable} = {report.precision_at_1:.3f}")
     print(f"hit@3: {report.top3_hits}/{report.answerable} = {report.hit_at_3:.3f}")
     print(
-        f"refusal accuracy: {report.refused_correctly}/{report.unanswerable}"
+        f"abstention on answerable: {report.abstained_answerable}/{report.answerable}"
+        f" = {report.abstention_on_answerable:.3f}"
+    )
+    print(
+        f"refusal of unanswerable: {report.refused_correctly}/{report.unanswerable}"
         f" = {report.refusal_accuracy:.3f}"
     )
     print(f"first quote from the wrong document: {report.wrong_titles}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from retrieval.evidence import FEATURES, expected_type, refusal_model, type_match
 from retrieval.index import Index
 from retrieval.language import question_language
 from retrieval.models import Answer, Quote
@@ -26,10 +28,20 @@ class AnswerSettings:
     """How many top sentences (by their own BM25) join the candidates."""
     passage_weight: float = 2.0
     """Weight of the (normalised) passage score next to the sentence's own score."""
-    min_coverage: float = 0.4
+    min_coverage: float = 0.25
     """Share of the question's term weight a quote must contain, else it is not an answer."""
     min_relative_score: float = 0.4
     """Quotes after the first must score at least this share of the first."""
+    title_weight: float = 1.0
+    """Weight of the share of the question's term weight found in a sentence or its title."""
+    type_weight: float = 0.3
+    """Bonus of a sentence holding the answer type the question word asks for."""
+    proximity_weight: float = 0.5
+    """Weight of the share of the question's term weight in the densest 8-token window."""
+    coverage_weight: float = 0.0
+    """Weight of the share of the question's term weight the sentence itself holds."""
+    min_confidence: float | None = None
+    """Refuse when the refusal model's probability is below this (None: the model's own)."""
 
 
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
@@ -49,6 +61,8 @@ class _Candidate:
     score: float
     weight_present: float
     """Summed weight of the question's terms found in the sentence."""
+    own: float = 0.0
+    """The sentence's own BM25 score."""
 
 
 def answer(
@@ -65,8 +79,16 @@ def answer(
     language = question_language(question, index.languages, index.main_language)
     query = list(dict.fromkeys(tokenize(question, language)))
     weights = {term: index.term_weight(term) for term in query}
-    ranked = rank_sentences(index, query, settings, weights)
-    quotes = _assemble(index, query, weights, ranked, settings, wanted=offset + limit + 1)
+    ranked = rank_sentences(index, query, settings, weights, question)
+    assembled = _assemble(index, query, weights, ranked, settings, wanted=offset + limit + 1)
+    confidence = 0.0
+    if assembled:
+        evidence = _evidence(index, question, weights, ranked, assembled[0])
+        confidence = refusal_model().probability(evidence)
+    threshold = (
+        refusal_model().threshold if settings.min_confidence is None else settings.min_confidence
+    )
+    quotes = [q for q, _ in assembled] if assembled and confidence >= threshold else []
     page = quotes[offset : offset + limit]
     return Answer(
         question=question,
@@ -75,15 +97,83 @@ def answer(
         latency_ms=(time.perf_counter() - started) * 1000,
         has_more=len(quotes) > offset + limit,
         index_built_at=index.built_at,
+        confidence=round(confidence, 4),
     )
 
 
+def evidence(
+    index: Index, question: str, settings: AnswerSettings | None = None
+) -> dict[str, float] | None:
+    """The refusal model's inputs for the first quote of ``question`` (None: nothing to quote)."""
+    settings = settings or AnswerSettings()
+    query = list(dict.fromkeys(tokenize(question)))
+    weights = {term: index.term_weight(term) for term in query}
+    ranked = rank_sentences(index, query, settings, weights, question)
+    assembled = _assemble(index, query, weights, ranked, settings, wanted=1)
+    return _evidence(index, question, weights, ranked, assembled[0]) if assembled else None
+
+
+def _evidence(
+    index: Index,
+    question: str,
+    weights: dict[str, float],
+    ranked: list[_Candidate],
+    first: tuple[Quote, tuple[int, int, int]],
+) -> dict[str, float]:
+    """:data:`retrieval.evidence.FEATURES` of the first quote."""
+    _, (sentence, low, high) = first
+    total = sum(weights.values()) or 1.0
+    quote_terms = {t for i in range(low, high + 1) for t in index.sentence_tokens[i]}
+    row = index.sentences[sentence]
+    p_first, p_last = index.passages[row.passage]
+    paragraph_terms = {t for i in range(p_first, p_last + 1) for t in index.sentence_tokens[i]}
+    context = quote_terms | paragraph_terms | _title_terms(index.documents[row.document].meta.title)
+    top = max(weights.values(), default=0.0) or 1.0
+    rarest = max(weights, key=lambda t: weights[t]) if weights else ""
+    missing = [w for t, w in weights.items() if t not in context]
+    unknown = sum(w for t, w in weights.items() if index.sentence_scorer.document_frequency(t) == 0)
+    kind = expected_type(question)
+    candidate = next(c for c in ranked if c.sentence == sentence)
+    second = next((c.score for c in ranked if c.sentence < low or c.sentence > high), 0.0)
+    values = {
+        "coverage_quote": sum(w for t, w in weights.items() if t in quote_terms) / total,
+        "coverage_paragraph": sum(w for t, w in weights.items() if t in paragraph_terms) / total,
+        "coverage_context": sum(w for t, w in weights.items() if t in context) / total,
+        "rarest_in_quote": float(rarest in quote_terms),
+        "rarest_in_context": float(rarest in context),
+        "missing_max": max(missing, default=0.0) / top,
+        "unknown_share": unknown / total,
+        "type_expected": float(kind is not None),
+        "type_match": float(
+            type_match(
+                kind, "".join(index.sentence_text(i) + " " for i in range(low, high + 1)), question
+            )
+        ),
+        "margin": (candidate.score - second) / candidate.score if candidate.score > 0 else 0.0,
+        "sentence_bm25": candidate.own / total,
+        "terms": math.log1p(len(weights)),
+    }
+    assert tuple(values) == FEATURES
+    return values
+
+
+@lru_cache(maxsize=10_000)
+def _title_terms(title: str) -> frozenset[str]:
+    return frozenset(tokenize(title))
+
+
 def rank_sentences(
-    index: Index, query: list[str], settings: AnswerSettings, weights: dict[str, float]
+    index: Index,
+    query: list[str],
+    settings: AnswerSettings,
+    weights: dict[str, float],
+    question: str = "",
 ) -> list[_Candidate]:
     """Candidate sentences scored by their own BM25 plus that of their passage, best first.
 
-    ``weights`` are the query terms' weights (:meth:`Index.term_weight`), used to break ties.
+    ``weights`` are the query terms' weights (:meth:`Index.term_weight`), used to break ties and
+    for the features computed over the candidates only (title, answer type, proximity);
+    ``question`` is the question's text, for its answer type.
     """
     if not query or not index.sentences:
         return []
@@ -106,14 +196,56 @@ def rank_sentences(
         index.passage_scorer, query, [index.sentences[i].passage for i in ids], passage_scores
     )
     combined = _normalised(own) + settings.passage_weight * _normalised(around)
+    combined = combined + _features(index, ids, settings, weights, question)
     ranked = [
-        _Candidate(s, float(score), _weight_present(index, range(s, s + 1), weights))
-        for s, score in zip(ids, combined, strict=True)
+        _Candidate(s, float(score), _weight_present(index, range(s, s + 1), weights), float(o))
+        for s, score, o in zip(ids, combined, own, strict=True)
     ]
     # Equal scores (all of them 0 on a tiny corpus) are ordered by how much of the question
     # each sentence holds.
     ranked.sort(key=lambda c: (-c.score, -c.weight_present, c.sentence))
     return ranked
+
+
+def _features(
+    index: Index, ids: list[int], settings: AnswerSettings, weights: dict[str, float], question: str
+) -> np.ndarray:
+    """Title, answer-type and proximity bonuses of the candidates (a few dozen sentences)."""
+    bonus = np.zeros(len(ids))
+    total = sum(weights.values())
+    if not total:
+        return bonus
+    kind = expected_type(question) if settings.type_weight else None
+    for n, sentence in enumerate(ids):
+        tokens = index.sentence_tokens[sentence]
+        if settings.title_weight:
+            title = _title_terms(index.documents[index.sentences[sentence].document].meta.title)
+            present = title.union(tokens)
+            share = sum(w for t, w in weights.items() if t in present) / total
+            bonus[n] += settings.title_weight * share
+        if kind is not None and type_match(kind, index.sentence_text(sentence), question):
+            bonus[n] += settings.type_weight
+        if settings.coverage_weight:
+            held = set(tokens)
+            share = sum(w for t, w in weights.items() if t in held) / total
+            bonus[n] += settings.coverage_weight * share
+        if settings.proximity_weight:
+            bonus[n] += settings.proximity_weight * _densest(tokens, weights) / total
+    return bonus
+
+
+def _densest(tokens: tuple[str, ...], weights: dict[str, float], width: int = 8) -> float:
+    """The largest summed weight of distinct question terms within ``width`` consecutive tokens."""
+    positions = [(i, t) for i, t in enumerate(tokens) if t in weights]
+    best = 0.0
+    for start, (i, _) in enumerate(positions):
+        seen: set[str] = set()
+        for j, term in positions[start:]:
+            if j - i >= width:
+                break
+            seen.add(term)
+        best = max(best, sum(weights[t] for t in seen))
+    return best
 
 
 def _scores(
@@ -144,9 +276,10 @@ def _assemble(
     ranked: list[_Candidate],
     settings: AnswerSettings,
     wanted: int,
-) -> list[Quote]:
+) -> list[tuple[Quote, tuple[int, int, int]]]:
+    """Quotes, each with ``(sentence, first, last)``: the candidate and the span quoted."""
     total = sum(weights.values())
-    quotes: list[Quote] = []
+    quotes: list[tuple[Quote, tuple[int, int, int]]] = []
     used: set[int] = set()
     best: float | None = None
     for candidate in ranked:
@@ -165,7 +298,9 @@ def _assemble(
             continue
         best = candidate.score if best is None else best
         used.update(span)
-        quotes.append(_quote(index, first, last, candidate.score, query))
+        quotes.append(
+            (_quote(index, first, last, candidate.score, query), (candidate.sentence, first, last))
+        )
     return quotes
 
 

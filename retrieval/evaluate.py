@@ -34,6 +34,8 @@ class EvalReport:
     unanswerable: int = 0
     refused_correctly: int = 0
     wrong_titles: int = 0
+    abstained_answerable: int = 0
+    """Answerable questions that were refused."""
     misses: list[EvalMiss] = field(default_factory=list)
 
     @property
@@ -46,7 +48,37 @@ class EvalReport:
 
     @property
     def refusal_accuracy(self) -> float:
+        """Share of the unanswerable questions that were refused."""
         return self.refused_correctly / self.unanswerable if self.unanswerable else 0.0
+
+    @property
+    def abstention_on_answerable(self) -> float:
+        return self.abstained_answerable / self.answerable if self.answerable else 0.0
+
+    def summary(self) -> dict[str, object]:
+        """The figures as one JSON-ready object (``qabot eval --json``), misses included."""
+        return {
+            "answerable": self.answerable,
+            "unanswerable": self.unanswerable,
+            "p_at_1": round(self.precision_at_1, 4),
+            "hit_at_3": round(self.hit_at_3, 4),
+            "abstention_on_answerable": round(self.abstention_on_answerable, 4),
+            "refusal_of_unanswerable": round(self.refusal_accuracy, 4),
+            "first_hits": self.first_hits,
+            "top3_hits": self.top3_hits,
+            "abstained_answerable": self.abstained_answerable,
+            "refused_unanswerable": self.refused_correctly,
+            "wrong_titles": self.wrong_titles,
+            "misses": [
+                {
+                    "question": m.question.question,
+                    "answers": list(m.question.answers),
+                    "problem": m.problem,
+                    "first_quote": m.answer.quotes[0].text if m.answer.quotes else None,
+                }
+                for m in self.misses
+            ],
+        }
 
 
 def read_questions(path: Path) -> list[EvalQuestion]:
@@ -83,7 +115,7 @@ def _contains(text: str, gold: Iterable[str]) -> bool:
 
 
 def evaluate(questions: Iterable[EvalQuestion], ask: Callable[[str], Answer]) -> EvalReport:
-    """P@1 (the first quote holds a gold string), hit@3, refusal accuracy, and every miss."""
+    """P@1 (the first quote holds a gold string), hit@3, abstention, refusals, and every miss."""
     report = EvalReport()
     for item in questions:
         result = ask(item.question)
@@ -95,6 +127,7 @@ def evaluate(questions: Iterable[EvalQuestion], ask: Callable[[str], Answer]) ->
                 report.misses.append(EvalMiss(item, result, "answered, should have refused"))
             continue
         report.answerable += 1
+        report.abstained_answerable += result.abstained
         texts = [q.text for q in result.quotes]
         first = bool(texts) and _contains(texts[0], item.answers)
         top3 = any(_contains(t, item.answers) for t in texts[:3])

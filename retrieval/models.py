@@ -91,6 +91,8 @@ class Answer:
     """True when further quotes exist beyond these (``offset + limit``)."""
     index_built_at: float = 0.0
     """``built_at`` of the index that answered: offsets for "more" are only valid in it."""
+    confidence: float = 0.0
+    """The refusal model's probability that the first quote answers (0 when nothing matched)."""
 
 
 @dataclass(frozen=True, slots=True)

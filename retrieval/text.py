@@ -26,7 +26,12 @@ from nltk.tokenize.punkt import (
 from retrieval.models import Span
 
 # Punkt's English model misses these; without them "e.g. the" ends a sentence.
-_EXTRA_ABBREVIATIONS = ("e.g", "i.e", "etc", "vs", "approx", "dept", "est", "fig")
+_EXTRA_ABBREVIATIONS = (
+    "e.g", "i.e", "etc", "vs", "approx", "dept", "est", "fig",
+    # Titles before a name ("Fr. Michael Logan") and dating/legal abbreviations Punkt lacks.
+    "fr", "rev", "gen", "col", "capt", "sgt", "lt", "gov", "sen", "rep", "ca", "o.s", "n.s",
+    "c.f.r", "u.s.c", "cf", "op", "vol", "pp",
+)  # fmt: skip
 
 _TERMINAL = ".!?…"
 _CLOSERS = "\"'”’»)]"
@@ -48,6 +53,8 @@ SPEECH_VERBS = (
 )  # fmt: skip
 _ATTRIBUTION = re.compile(rf"^(?:[A-Z][\w.'’-]*\s+){{1,5}}(?:{'|'.join(SPEECH_VERBS)})\b")
 _NUMBER_ABBREV_END = re.compile(r"\b(?:No|Nos|no|nos)\.$")
+# A name's initial ("W. E. B. Du Bois"); "I." ("World War I.") and "U.S." are left alone.
+_INITIAL_END = re.compile(r"(?:^|[\s(])[A-HJ-Z]\.$")
 
 
 class _LanguageVars(PunktLanguageVars):  # type: ignore[misc]
@@ -333,6 +340,11 @@ def _wrongly_split(previous: str, current: str) -> bool:
     if first.islower():
         return True
     if previous.endswith(("”", '"')) and _ATTRIBUTION.match(current):
+        return True
+    if _INITIAL_END.search(previous) and first.isupper():
+        return True
+    if previous.count("(") > previous.count(")"):
+        # A bracket left open: "(April 2, 1743 O.S.) he …" is one sentence.
         return True
     return bool(_NUMBER_ABBREV_END.search(previous)) and first.isdigit()
 

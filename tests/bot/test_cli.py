@@ -135,8 +135,15 @@ def test_eval_prints_metrics_and_misses(
     out = capsys.readouterr().out
     assert "P@1: 2/3 = 0.667" in out
     assert "hit@3: 2/3 = 0.667" in out
-    assert "refusal accuracy: 1/1 = 1.000" in out
+    assert "abstention on answerable: 0/3 = 0.000" in out
+    assert "refusal of unanswerable: 1/1 = 1.000" in out
     assert "MISS [gold not quoted] How long is the Vasco da Gama Bridge?" in out
+
+    assert main(["eval", "--json", str(questions), *options(corpus_dir, tmp_path)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["p_at_1"] == 0.6667 and summary["refusal_of_unanswerable"] == 1.0
+    assert summary["abstention_on_answerable"] == 0.0
+    assert [m["problem"] for m in summary["misses"]] == ["gold not quoted"]
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,19 @@ def split(text: str) -> list[str]:
             "A sentence that was hard-wrapped\nin the middle continues here. Next one.",
             ["A sentence that was hard-wrapped\nin the middle continues here.", "Next one."],
         ),
+        (
+            "He met W. E. B. Du Bois in 1900. Fr. Michael Logan spoke. It won World War I. The end.",
+            [
+                "He met W. E. B. Du Bois in 1900.",
+                "Fr. Michael Logan spoke.",
+                "It won World War I.",
+                "The end.",
+            ],
+        ),
+        (
+            "He was born (April 2, 1743 O.S.) in Shadwell. He lives in the U.S. He works.",
+            ["He was born (April 2, 1743 O.S.) in Shadwell.", "He lives in the U.S.", "He works."],
+        ),
     ],
 )
 def test_sentence_splitting_handles_known_traps(text: str, expected: list[str]) -> None:
