@@ -20,6 +20,7 @@ from fake_telegram import FakeTelegram
 from harness import ADMIN_ID, TOKEN, USER, Harness
 
 from bot import webhook
+from bot.access import NOT_ALLOWED
 from bot.app import ALLOWED_UPDATES, build_application, is_healthy
 from bot.config import load_config
 
@@ -64,7 +65,7 @@ def replies(fake: FakeTelegram, message_id: int) -> list[dict[str, object]]:
     ]
 
 
-StartWebhookBot = Callable[[], Awaitable[tuple[Harness, int]]]
+StartWebhookBot = Callable[..., Awaitable[tuple[Harness, int]]]
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ async def start_webhook_bot(
     route is checked before ``post_init`` (503) and after (200)."""
     async with AsyncExitStack() as stack:
 
-        async def start() -> tuple[Harness, int]:
+        async def start(**settings: str) -> tuple[Harness, int]:
             port = free_port()
             config = load_config(
                 {
@@ -88,6 +89,7 @@ async def start_webhook_bot(
                     "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
                     "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
                     "WEBHOOK_SECRET": SECRET,
+                    **settings,
                 }
             )
             assert config.webhook is not None
@@ -132,6 +134,30 @@ async def test_updates_posted_with_the_secret_are_answered(
     )
     assert "<b>Mafra</b>" in reply["text"]
     assert await asyncio.to_thread(http_get, f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
+    await harness.stop()
+
+
+async def test_allow_lists_hold_in_webhook_mode(
+    start_webhook_bot: StartWebhookBot, fake_telegram: FakeTelegram
+) -> None:
+    # Only user 4242 (and the admin) may ask: USER is refused without any corpus text.
+    harness, _ = await start_webhook_bot(ALLOWED_USER_IDS="4242")
+    status = await asyncio.to_thread(fake_telegram.deliver, message("How is Mafra bread baked?", 8))
+    assert status == 200
+    [refusal] = await fake_telegram.wait_for(
+        "sendMessage", lambda p: (p.get("reply_parameters") or {}).get("message_id") == 8
+    )
+    assert refusal["text"] == NOT_ALLOWED
+    admin = message("How is Mafra bread baked?", 9)
+    body = admin["message"]
+    assert isinstance(body, dict)
+    body["from"] = {"id": ADMIN_ID, "is_bot": False, "first_name": "Ada"}
+    body["chat"] = {"id": ADMIN_ID, "type": "private", "first_name": "Ada"}
+    assert await asyncio.to_thread(fake_telegram.deliver, admin) == 200
+    [answer] = await fake_telegram.wait_for(
+        "sendMessage", lambda p: (p.get("reply_parameters") or {}).get("message_id") == 9
+    )
+    assert "<b>Mafra</b>" in answer["text"]
     await harness.stop()
 
 
