@@ -147,8 +147,8 @@ def test_chat_answers_keeps_history_and_ctrl_c_quits_at_once(
     chat.send(b"\x03")  # Ctrl-C
     # No further key is needed (a lost signal would wait for one forever); the bound is
     # loose because closing the database and Python's exit are slow on a loaded machine.
-    assert chat.wait(20) == 130
-    assert time.monotonic() - sent < 15
+    assert chat.wait(60) == 130
+    assert time.monotonic() - sent < 45
     history = (tmp_path / "xdg" / "qabot" / "chat_history").read_text(encoding="utf-8")
     assert "Which villages of Fuzuli district were liberated?" in history
 
