@@ -282,9 +282,9 @@ class Engine:
         vocabulary = serving.vocabulary
         new_parts = self._directory.write_segments(documents(), vocabulary, self.index_settings)
         changed_ids = tuple(sorted(d.meta.id for d in parsed))
-        dropped = set(changed_ids) | (set(stored) - seen) | ({*stored} if stale else set())
-        dropped |= {d.meta.id for d in serving.documents} - seen
-        if not new_parts and not (dropped & {d.meta.id for d in serving.documents}) and not stale:
+        serving_ids = {d.meta.id for d in serving.documents}
+        dropped = set(changed_ids) | (set(stored) - seen) | (serving_ids - seen)
+        if not new_parts and not (dropped & serving_ids) and not stale:
             return None, changed_ids, skipped, seen, []
         parts = [
             Part(

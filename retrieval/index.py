@@ -68,7 +68,8 @@ class Part:
     passage_live: BoolArray | None = None
 
     def __post_init__(self) -> None:
-        if self.deleted:
+        # Masks carried over from the same segment and deletions are not computed again.
+        if self.deleted and self.sentence_live is None:
             dead = np.zeros(len(self.segment.documents), dtype=bool)
             dead[list(self.deleted)] = True
             self.sentence_live = ~dead[self.segment.sentence_document]
@@ -264,9 +265,8 @@ class PassageTable:
         return self._index.passage_count
 
     def __getitem__(self, passage: int) -> tuple[int, int]:
-        parts = self._index.parts
-        number = bisect.bisect_right([p.passage_offset for p in parts], passage) - 1
-        part = parts[number]
+        index = self._index
+        part = index.parts[bisect.bisect_right(index.passage_offsets, passage) - 1]
         local = passage - part.passage_offset
         return (
             part.sentence_offset + int(part.segment.passage_first[local]),
@@ -350,13 +350,22 @@ class Index:
             if part.live_documents == 0:
                 continue
             self.parts.append(
-                Part(part.segment, part.deleted, documents_seen, sentences_seen, passages_seen)
+                Part(
+                    part.segment,
+                    part.deleted,
+                    documents_seen,
+                    sentences_seen,
+                    passages_seen,
+                    part.sentence_live,
+                    part.passage_live,
+                )
             )
             documents_seen += len(part.segment.documents)
             sentences_seen += len(part.segment)
             passages_seen += part.segment.passages
         self.sentence_count, self.passage_count = sentences_seen, passages_seen
         self._sentence_offsets = [p.sentence_offset for p in self.parts]
+        self.passage_offsets = [p.passage_offset for p in self.parts]
         self.sentence_scorer = LevelScorer(
             self.parts, self.vocabulary, self.settings.sentence_bm25, passages=False
         )

@@ -89,7 +89,6 @@ class TopK:
         k1: float, b: float, k: int,
     ) -> tuple[Int32Array, FloatArray]:  # fmt: skip
         """The ``k`` best units (ids, scores), best first; equal scores by ascending id."""
-        spans = [(s, e) for s, e in spans]
         total = sum(e - s for s, e in spans)
         if total == 0 or k <= 0:
             return np.empty(0, np.int32), np.empty(0, np.float64)
@@ -119,7 +118,7 @@ class TopK:
         return ids[:found], scores[:found]
 
     def _top_numpy(
-        self, spans: list[tuple[int, int]], idfs: Sequence[float], avgdl: float,
+        self, spans: Sequence[tuple[int, int]], idfs: Sequence[float], avgdl: float,
         k1: float, b: float, k: int,
     ) -> tuple[Int32Array, FloatArray]:  # fmt: skip
         units = np.unique(np.concatenate([self.postings.units[s:e] for s, e in spans]))

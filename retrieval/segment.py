@@ -46,12 +46,6 @@ class Vocabulary:
             self.terms.append(term)
         return found
 
-    def copy(self) -> Vocabulary:
-        clone = Vocabulary()
-        clone.terms = list(self.terms)
-        clone.ids = dict(self.ids)
-        return clone
-
 
 def _postings(keys: Int64Array, span: int) -> Postings:
     """Postings from ``term * span + unit`` keys, one per token."""
