@@ -11,10 +11,10 @@ from functools import lru_cache
 import numpy as np
 
 from retrieval.evidence import FEATURES, expected_type, refusal_model, type_match
-from retrieval.index import Index
+from retrieval.index import Index, SentenceRows
 from retrieval.language import question_language
+from retrieval.matching import Matches, QueryTerms, passage_matches, sentence_matches
 from retrieval.models import Answer, Quote
-from retrieval.scoring import Scorer
 from retrieval.text import normalize_space, tokenize
 
 
@@ -177,29 +177,31 @@ def rank_sentences(
     """
     if not query or not index.sentences:
         return []
-    passage_scores = {h.unit: h.score for h in index.passage_scorer.top(query, settings.passages)}
-    candidates: dict[int, None] = {}
-    for passage in passage_scores:
-        first, last = index.passages[passage]
-        for sentence in range(first, last + 1):
-            if index.sentences[sentence].passage == passage:
-                candidates[sentence] = None
-    sentence_scores = {
-        h.unit: h.score for h in index.sentence_scorer.top(query, settings.sentences)
-    }
-    candidates.update(dict.fromkeys(sentence_scores))
+    top_passages = [h.unit for h in index.passage_scorer.top(query, settings.passages)]
+    candidates = dict.fromkeys(index.passage_members(top_passages))
+    candidates.update(
+        dict.fromkeys(h.unit for h in index.sentence_scorer.top(query, settings.sentences))
+    )
     ids = list(candidates)
     if not ids:
         return []
-    own = _scores(index.sentence_scorer, query, ids, sentence_scores)
-    around = _scores(
-        index.passage_scorer, query, [index.sentences[i].passage for i in ids], passage_scores
-    )
+    terms = _query_terms(index, weights)
+    rows = index.rows(ids)
+    matches = sentence_matches(index, ids, terms)
+    own = index.sentence_scorer.count_scores(terms.ids, matches.tf, matches.lengths)
+    passages, where = np.unique(rows.passage, return_inverse=True)
+    around_matches = passage_matches(index, passages.tolist(), terms)
+    around = index.passage_scorer.count_scores(
+        terms.ids, around_matches.tf, around_matches.lengths
+    )[where]
     combined = _normalised(own) + settings.passage_weight * _normalised(around)
-    combined = combined + _features(index, ids, settings, weights, question)
+    combined = combined + _features(index, rows, matches, terms, settings, question)
+    present = matches.weight_present(terms)
     ranked = [
-        _Candidate(s, float(score), _weight_present(index, range(s, s + 1), weights), float(o))
-        for s, score, o in zip(ids, combined, own, strict=True)
+        _Candidate(s, float(score), float(w), float(o))
+        for s, score, w, o in zip(
+            ids, combined.tolist(), present.tolist(), own.tolist(), strict=True
+        )
     ]
     # Equal scores (all of them 0 on a tiny corpus) are ordered by how much of the question
     # each sentence holds.
@@ -207,60 +209,68 @@ def rank_sentences(
     return ranked
 
 
+def _query_terms(index: Index, weights: dict[str, float]) -> QueryTerms:
+    return QueryTerms(
+        tuple(weights),
+        np.asarray([index.vocabulary.ids.get(t, -1) for t in weights], dtype=np.int64),
+        np.asarray(list(weights.values()), dtype=np.float64),
+    )
+
+
 def _features(
-    index: Index, ids: list[int], settings: AnswerSettings, weights: dict[str, float], question: str
+    index: Index,
+    rows: SentenceRows,
+    matches: Matches,
+    terms: QueryTerms,
+    settings: AnswerSettings,
+    question: str,
 ) -> np.ndarray:
     """Title, answer-type and proximity bonuses of the candidates (a few dozen sentences)."""
-    bonus = np.zeros(len(ids))
-    total = sum(weights.values())
+    bonus = np.zeros(len(rows.sentence))
+    total = terms.total
     if not total:
         return bonus
+    present = matches.present
+    if settings.title_weight:
+        documents, where = np.unique(rows.document, return_inverse=True)
+        titles = np.asarray(
+            [
+                [t in title for t in terms.terms]
+                for title in (
+                    _title_terms(index.documents[d].meta.title) for d in documents.tolist()
+                )
+            ],
+            dtype=bool,
+        ).reshape(len(documents), len(terms.terms))
+        bonus += settings.title_weight * ((present | titles[where]) @ terms.weights) / total
+    if settings.coverage_weight:
+        bonus += settings.coverage_weight * (present @ terms.weights) / total
     kind = expected_type(question) if settings.type_weight else None
-    for n, sentence in enumerate(ids):
-        tokens = index.sentence_tokens[sentence]
-        if settings.title_weight:
-            title = _title_terms(index.documents[index.sentences[sentence].document].meta.title)
-            present = title.union(tokens)
-            share = sum(w for t, w in weights.items() if t in present) / total
-            bonus[n] += settings.title_weight * share
-        if kind is not None and type_match(kind, index.sentence_text(sentence), question):
-            bonus[n] += settings.type_weight
-        if settings.coverage_weight:
-            held = set(tokens)
-            share = sum(w for t, w in weights.items() if t in held) / total
-            bonus[n] += settings.coverage_weight * share
-        if settings.proximity_weight:
-            bonus[n] += settings.proximity_weight * _densest(tokens, weights) / total
+    if kind is not None:
+        for n, (document, start, end) in enumerate(
+            zip(rows.document.tolist(), rows.start.tolist(), rows.end.tolist(), strict=True)
+        ):
+            if type_match(kind, index.documents[document].text[start:end], question):
+                bonus[n] += settings.type_weight
+    if settings.proximity_weight:
+        weights = terms.weights.tolist()
+        for n, positions in enumerate(matches.positions()):
+            bonus[n] += settings.proximity_weight * _densest(positions, weights) / total
     return bonus
 
 
-def _densest(tokens: tuple[str, ...], weights: dict[str, float], width: int = 8) -> float:
-    """The largest summed weight of distinct question terms within ``width`` consecutive tokens."""
-    positions = [(i, t) for i, t in enumerate(tokens) if t in weights]
+def _densest(positions: list[tuple[int, int]], weights: list[float], width: int = 8) -> float:
+    """The largest summed weight of distinct question terms within ``width`` consecutive tokens;
+    ``positions`` are ``(position, term column)`` in text order."""
     best = 0.0
     for start, (i, _) in enumerate(positions):
-        seen: set[str] = set()
-        for j, term in positions[start:]:
+        seen: set[int] = set()
+        for j, column in positions[start:]:
             if j - i >= width:
                 break
-            seen.add(term)
-        best = max(best, sum(weights[t] for t in seen))
+            seen.add(column)
+        best = max(best, sum(weights[c] for c in seen))
     return best
-
-
-def _scores(
-    scorer: Scorer, query: list[str], units: list[int], known: dict[int, float]
-) -> np.ndarray:
-    """Scores of ``units``, computing only those the top-k search did not already score."""
-    missing = list(dict.fromkeys(u for u in units if u not in known))
-    scored = {**known, **dict(zip(missing, scorer.scores(query, missing), strict=True))}
-    return np.asarray([scored[u] for u in units])
-
-
-def _weight_present(index: Index, sentences: range, weights: dict[str, float]) -> float:
-    """Summed weight of the query terms found in the given sentences."""
-    present = {t for i in sentences for t in index.sentence_tokens[i]}
-    return sum(w for term, w in weights.items() if term in present)
 
 
 def _normalised(scores: np.ndarray) -> np.ndarray:
@@ -279,6 +289,7 @@ def _assemble(
 ) -> list[tuple[Quote, tuple[int, int, int]]]:
     """Quotes, each with ``(sentence, first, last)``: the candidate and the span quoted."""
     total = sum(weights.values())
+    terms = _query_terms(index, weights)
     quotes: list[tuple[Quote, tuple[int, int, int]]] = []
     used: set[int] = set()
     best: float | None = None
@@ -293,7 +304,12 @@ def _assemble(
         if _length(index, first, last) > MAX_QUOTE_CHARS:
             first = last = candidate.sentence
         span = range(first, last + 1)
-        coverage = _weight_present(index, span, weights) / total if total else 0.0
+        held = (
+            candidate.weight_present
+            if first == last == candidate.sentence
+            else float(sentence_matches(index, span, terms).present.any(axis=0) @ terms.weights)
+        )
+        coverage = held / total if total else 0.0
         if coverage < settings.min_coverage or any(i in used for i in span):
             continue
         best = candidate.score if best is None else best

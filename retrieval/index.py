@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+import numpy.typing as npt
 
-from retrieval.kernel import BoolArray, Int32Array, Int64Array, Postings, TopK
+from retrieval.kernel import BoolArray, FloatArray, Int32Array, Int64Array, Postings, TopK
 from retrieval.language import DEFAULT_LANGUAGE, main_language
 from retrieval.models import DocumentMeta, IndexStats, ParsedDocument, SentenceRecord, Span
 from retrieval.scoring import BM25Parameters, Hit
@@ -53,6 +54,18 @@ class IndexedSentence:
     passage: int
     page: int | None = None
     section: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceRows:
+    """Where some sentences are (global numbers), as arrays: one entry per sentence asked for."""
+
+    sentence: Int64Array
+    document: Int64Array
+    paragraph: Int64Array
+    passage: Int64Array
+    start: Int64Array
+    end: Int64Array
 
 
 @dataclass(slots=True)
@@ -168,11 +181,34 @@ class LevelScorer:
 
     def idf(self, term: str) -> float:
         """rank-bm25's idf: ``log((N - n + 0.5) / (n + 0.5))``, negative values floored."""
-        n = self.document_frequency(term)
+        found = self._vocabulary.ids.get(term)
+        return 0.0 if found is None else self._idf_of(found)
+
+    def _idf_of(self, term: int) -> float:
+        n = int(self._frequency[term]) if 0 <= term < len(self._frequency) else 0
         if n == 0:
             return 0.0
         value = math.log(self._size - n + 0.5) - math.log(n + 0.5)
         return self._eps if value < 0 else value
+
+    def count_scores(
+        self, query: Sequence[int] | Int64Array, tf: FloatArray, lengths: npt.NDArray[np.integer]
+    ) -> FloatArray:
+        """Scores of units from their term frequencies: ``tf[u, j]`` counts term id
+        ``query[j]`` (-1: unknown) in unit ``u`` of ``lengths[u]`` tokens.
+
+        The same arithmetic as :meth:`top`, term by term in query order, so the scores are equal.
+        """
+        total = np.zeros(len(lengths), dtype=np.float64)
+        if self._avgdl == 0:
+            return total
+        k1, b = self._k1, self._b
+        norm = k1 * (1 - b + b * np.asarray(lengths, dtype=np.float64) / self._avgdl)
+        for column, term in enumerate(np.asarray(query, dtype=np.int64).tolist()):
+            if 0 <= term < len(self._frequency) and self._frequency[term]:
+                counts = tf[:, column]
+                total += self._idf_of(term) * (counts * (k1 + 1) / (counts + norm))
+        return total
 
     def _query(self, query: Sequence[str]) -> list[tuple[int, float]]:
         ids = self._vocabulary.ids
@@ -180,7 +216,7 @@ class LevelScorer:
         for term in query:
             found = ids.get(term)
             if found is not None and found < len(self._frequency) and self._frequency[found]:
-                terms.append((found, self.idf(term)))
+                terms.append((found, self._idf_of(found)))
         return terms
 
     def top(self, query: Sequence[str], k: int) -> list[Hit]:
@@ -190,8 +226,9 @@ class LevelScorer:
             return []
         idfs = [idf for _, idf in terms]
         hits: list[Hit] = []
+        term_ids = np.asarray([term for term, _ in terms], dtype=np.int64)
         for offset, scorer in self._parts:
-            spans = [scorer.postings.span(term) for term, _ in terms]
+            spans = scorer.postings.spans(term_ids)
             ids, scores = scorer.top(spans, idfs, self._avgdl, self._k1, self._b, k)
             hits += [Hit(offset + i, s) for i, s in zip(ids.tolist(), scores.tolist(), strict=True)]
         hits.sort(key=lambda h: (-h.score, h.unit))
@@ -210,7 +247,7 @@ class LevelScorer:
         for number, positions in by_part.items():
             offset, scorer = self._parts[number]
             local = np.asarray([units[p] - offset for p in positions], dtype=np.int64)
-            spans = [scorer.postings.span(term) for term, _ in terms]
+            spans = scorer.postings.spans(np.asarray([t for t, _ in terms], dtype=np.int64))
             values = scorer.scores(local, spans, idfs, self._avgdl, self._k1, self._b)
             for p, value in zip(positions, values.tolist(), strict=True):
                 result[p] = value
@@ -364,7 +401,7 @@ class Index:
             sentences_seen += len(part.segment)
             passages_seen += part.segment.passages
         self.sentence_count, self.passage_count = sentences_seen, passages_seen
-        self._sentence_offsets = [p.sentence_offset for p in self.parts]
+        self.sentence_offsets = [p.sentence_offset for p in self.parts]
         self.passage_offsets = [p.passage_offset for p in self.parts]
         self.sentence_scorer = LevelScorer(
             self.parts, self.vocabulary, self.settings.sentence_bm25, passages=False
@@ -390,8 +427,37 @@ class Index:
         """The part holding global sentence ``sentence`` and its id inside that segment."""
         if not 0 <= sentence < self.sentence_count:
             raise IndexError(sentence)
-        part = self.parts[bisect.bisect_right(self._sentence_offsets, sentence) - 1]
+        part = self.parts[bisect.bisect_right(self.sentence_offsets, sentence) - 1]
         return part, sentence - part.sentence_offset
+
+    def rows(self, sentences: Sequence[int] | Int64Array) -> SentenceRows:
+        """:class:`SentenceRows` of the given sentences, gathered part by part."""
+        ids = np.asarray(sentences, dtype=np.int64)
+        columns = [np.zeros(len(ids), dtype=np.int64) for _ in range(5)]
+        parts = np.searchsorted(np.asarray(self.sentence_offsets), ids, side="right") - 1
+        for number in np.unique(parts).tolist():
+            part = self.parts[number]
+            rows = np.flatnonzero(parts == number)
+            local = ids[rows] - part.sentence_offset
+            s = part.segment
+            columns[0][rows] = s.sentence_document[local] + part.document_offset
+            columns[1][rows] = s.sentence_paragraph[local]
+            columns[2][rows] = s.sentence_passage[local] + part.passage_offset
+            columns[3][rows] = s.sentence_start[local]
+            columns[4][rows] = s.sentence_end[local]
+        return SentenceRows(ids, *columns)
+
+    def passage_members(self, passages: Sequence[int]) -> list[int]:
+        """The sentences whose own passage is one of ``passages``, passage by passage."""
+        members: list[int] = []
+        for passage in passages:
+            part = self.parts[bisect.bisect_right(self.passage_offsets, passage) - 1]
+            local = passage - part.passage_offset
+            s = part.segment
+            first, last = int(s.passage_first[local]), int(s.passage_last[local])
+            own = np.flatnonzero(s.sentence_passage[first : last + 1] == local) + first
+            members += (own + part.sentence_offset).tolist()
+        return members
 
     def stats(self) -> IndexStats:
         return IndexStats(

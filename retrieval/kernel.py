@@ -42,6 +42,16 @@ class Postings(NamedTuple):
             return int(self.offsets[i]), int(self.offsets[i + 1])
         return 0, 0
 
+    def spans(self, terms: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
+        """:meth:`span` of each term, in one search."""
+        if not len(self.terms):
+            return [(0, 0)] * len(terms)
+        where = np.minimum(np.searchsorted(self.terms, terms), len(self.terms) - 1)
+        found = self.terms[where] == terms
+        starts = np.where(found, self.offsets[where], 0).tolist()
+        ends = np.where(found, self.offsets[where + 1], 0).tolist()
+        return list(zip(starts, ends, strict=True))
+
 
 @cache
 def _library() -> ctypes.CDLL | None:

@@ -11,6 +11,7 @@ from rank_bm25 import BM25Okapi
 from retrieval import kernel
 from retrieval.index import Index, IndexSettings, Part
 from retrieval.index_dir import IndexDirectory
+from retrieval.matching import QueryTerms, passage_matches, sentence_matches
 from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
 from retrieval.scoring import BM25Parameters
 
@@ -62,6 +63,15 @@ def assert_same_as_rank_bm25(index: Index, documents: list[ParsedDocument]) -> N
             expected = bm25.get_scores(query) if query else [0.0] * len(units)
             # Exact equality: the same float64 operations in the same order.
             assert scorer.scores(query, ids) == list(expected)
+            # From the forward index (term frequencies of the units, as answers compute them).
+            terms = QueryTerms.of(index, query)
+            matching = sentence_matches if scorer is index.sentence_scorer else passage_matches
+            matches = matching(index, ids, terms)
+            columns = [terms.terms.index(t) for t in query]
+            counted = scorer.count_scores(
+                terms.ids[columns], matches.tf[:, columns], matches.lengths
+            )
+            assert counted.tolist() == list(expected)
             holding = [n for n, u in enumerate(units) if set(query) & set(u)]
             best = sorted(holding, key=lambda n: (-expected[n], n))[:5]
             hits = scorer.top(query, 5)
@@ -142,3 +152,21 @@ def test_stale_or_half_written_index_files_are_never_opened(tmp_path: Path) -> N
     assert not orphan[0].segment.path.exists()
     reopened = directory.open("g1", "p", SETTINGS)[0]
     assert reopened is not None and [d.meta.id for d in reopened.documents] == ["a"]
+
+
+def test_matches_give_counts_and_positions_of_the_question_terms() -> None:
+    tokens = ("w1", "w2", "w1", "w7")
+    records = (SentenceRecord(0, 0, 3, tokens), SentenceRecord(0, 4, 7, ("w2",)))
+    text = "abc abc "
+    documents = [ParsedDocument(DocumentMeta("d", "d"), text, "", (Span(0, 7),), records)]
+    index = Index(documents, SETTINGS)
+    terms = QueryTerms.of(index, ["w1", "w2", "w1", "absent"])
+    assert terms.terms == ("w1", "w2", "absent") and terms.ids[2] == -1
+    matches = sentence_matches(index, [1, 0], terms)
+    assert matches.tf.tolist() == [[0, 1, 0], [2, 1, 0]]
+    assert matches.lengths.tolist() == [1, 4]
+    assert matches.positions() == [[(0, 1)], [(0, 0), (1, 1), (2, 0)]]
+    assert passage_matches(index, [0], terms).tf.tolist() == [[2, 2, 0]]
+    assert index.passage_members([0]) == [0, 1]
+    rows = index.rows([1, 0])
+    assert rows.start.tolist() == [4, 0] and rows.passage.tolist() == [0, 0]
