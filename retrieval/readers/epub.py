@@ -101,7 +101,12 @@ _SKIPPED_TYPES = {
     "doc-backlink",
 }
 # EPUB 2 books mark notes with classes only.
-_SKIPPED_CLASSES = {"footnote", "footnotes", "endnote", "endnotes"}
+_SKIPPED_CLASSES = {"footnote", "footnotes", "endnote", "endnotes", "pagenum", "pg-boilerplate"}
+# Project Gutenberg's licence header and footer.
+_SKIPPED_IDS = {"pg-header", "pg-footer", "pg-machine-header"}
+# A link whose whole text is a note marker ("1", "[12]", "*", "†"): the reference of a note.
+_NOTE_MARKER = re.compile(r"\[?(?:\d{1,3}|[a-z]|[*†‡§]+)\]?")
+_NOTE_TARGET = re.compile(r"(?i)(?:fn|note|ftn|footnote|endnote|noteref)")
 _SPACE = re.compile(r"\s+")
 
 
@@ -126,7 +131,7 @@ def read(document_id: str, data: bytes) -> Extracted:
         for path in chapters:
             chapter = member(document_id, package, path, _KIND)
             if chapter is not None:
-                blocks.extend(_chapter(chapter))
+                blocks.extend(_chapter(document_id, path, chapter))
     return Extracted(pair_questions(blocks), _meta(opf))
 
 
@@ -147,6 +152,12 @@ def _rootfile(document_id: str, container: bytes) -> str:
 
 def _spine(opf: Any, base: str) -> list[str]:
     """The zip paths of the chapters, in reading order; the navigation document left out."""
+    # EPUB 2 names its table-of-contents page in the guide.
+    contents = {
+        _resolve(base, reference.get("href") or "")
+        for reference in opf.iter(f"{{{_OPF}}}reference")
+        if reference.get("type") == "toc" and reference.get("href")
+    }
     manifest: dict[str, tuple[str, str]] = {}
     for item in opf.iter(f"{{{_OPF}}}item"):
         identifier, href = item.get("id"), item.get("href")
@@ -158,7 +169,7 @@ def _spine(opf: Any, base: str) -> list[str]:
     paths: list[str] = []
     for itemref in opf.iter(f"{{{_OPF}}}itemref"):
         entry = manifest.get(itemref.get("idref") or "")
-        if entry is not None and entry[0] not in paths:
+        if entry is not None and entry[0] not in paths and entry[0] not in contents:
             paths.append(entry[0])
     return paths
 
@@ -207,7 +218,10 @@ def _meta(opf: Any) -> dict[str, str]:
     return {key: value for key, value in meta.items() if value}
 
 
-def _chapter(data: bytes) -> list[Block]:
+def _chapter(document_id: str, path: str, data: bytes) -> list[Block]:
+    start = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not start.startswith(b"<") and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError(document_id, f"corrupt {_KIND} ({path} is not XHTML; encrypted?)")
     root = _parse_chapter(data)
     if root is None:
         return []
@@ -279,7 +293,34 @@ def _skipped(element: Any, name: str) -> bool:
     }
     if types & _SKIPPED_TYPES:
         return True
-    return bool(set((element.get("class") or "").split()) & _SKIPPED_CLASSES)
+    if element.get("id") in _SKIPPED_IDS:
+        return True
+    if set((element.get("class") or "").split()) & _SKIPPED_CLASSES:
+        return True
+    return name in ("a", "sup") and _note_reference(element, name)
+
+
+def _note_reference(element: Any, name: str) -> bool:
+    """A superscript note number or a link to a note, in a book that does not mark them."""
+    text = "".join(element.itertext()).strip()
+    if not _NOTE_MARKER.fullmatch(text):
+        return False
+    links = [element] if name == "a" else [e for e in element.iter() if local_name(e) == "a"]
+    parent = element.getparent()
+    if name == "sup" and not links and parent is not None and local_name(parent) == "a":
+        links = [parent]
+    for link in links:
+        fragment = urlsplit(link.get("href") or "").fragment
+        if fragment and (name == "sup" or _in_sup(link) or _NOTE_TARGET.search(fragment)):
+            return True
+    return False
+
+
+def _in_sup(element: Any) -> bool:
+    parent = element.getparent()
+    return any(local_name(e) == "sup" for e in element.iter()) or (
+        parent is not None and local_name(parent) == "sup"
+    )
 
 
 def _flush(buffer: list[str], kind: BlockKind, blocks: list[Block]) -> None:

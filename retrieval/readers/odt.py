@@ -58,7 +58,10 @@ def read(document_id: str, data: bytes) -> Extracted:
         if kind and not kind.startswith("application/vnd.oasis.opendocument.text"):
             raise DocumentError(document_id, f"not an OpenDocument text ({kind})")
         manifest = member(document_id, package, "META-INF/manifest.xml", _KIND)
-        if manifest is not None and _encrypted(document_id, manifest):
+        # ODF 1.4 encrypts the whole package (OpenPGP) into one member.
+        if "encrypted-package" in package.namelist() or (
+            manifest is not None and _encrypted(document_id, manifest)
+        ):
             raise DocumentError(document_id, "encrypted (password-protected document)")
         content = member(document_id, package, "content.xml", _KIND)
         if content is None:
@@ -79,7 +82,7 @@ def _encrypted(document_id: str, manifest: bytes) -> bool:
     return any(
         entry.find(f"{{{_MANIFEST}}}encryption-data") is not None
         for entry in root.iter(f"{{{_MANIFEST}}}file-entry")
-        if entry.get(f"{{{_MANIFEST}}}full-path") == "content.xml"
+        if entry.get(f"{{{_MANIFEST}}}full-path") in ("content.xml", "encrypted-package")
     )
 
 

@@ -250,7 +250,9 @@ def test_docx_paragraphs_headings_lists_tables_and_properties() -> None:
     assert {s.section for s in document.sentences} == {"Remote work"}
 
 
-@pytest.mark.parametrize("name", ["empty.docx", "empty.pdf", "empty.html", "empty.md"])
+@pytest.mark.parametrize(
+    "name", ["empty.docx", "empty.pdf", "empty.html", "empty.md", "empty.odt", "empty.epub"]
+)
 def test_empty_file_of_any_type_says_empty(name: str) -> None:
     with pytest.raises(DocumentError, match="empty"):
         parse_bytes(name, b"  \n")
@@ -319,7 +321,7 @@ def test_plain_text_loads_no_format_library() -> None:
     assert result.stdout.strip() == "[]"
 
 
-def write_zip(members: list[tuple[str, str]]) -> bytes:
+def write_zip(members: list[tuple[str, str | bytes]]) -> bytes:
     """A package as office suites and e-book tools write it: ``mimetype`` first, stored."""
     import zipfile
 
@@ -472,7 +474,7 @@ CHAPTER_TWO = XHTML.format(
 NAV = XHTML.format(body='<nav epub:type="toc"><ol><li>The storm of 1911</li></ol></nav>')
 
 
-def epub(*extra: tuple[str, str], chapter_one: str = CHAPTER_ONE) -> bytes:
+def epub(*extra: tuple[str, str], chapter_one: str | bytes = CHAPTER_ONE) -> bytes:
     return write_zip(
         [
             ("mimetype", "application/epub+zip"),
@@ -515,6 +517,55 @@ def test_epub_chapter_that_is_not_well_formed_is_read_as_html() -> None:
     assert "Fog horns sounded every thirty seconds." in quotes(document)
 
 
+EPUB2_OPF = """<?xml version="1.0" encoding="UTF-8"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="2.0" unique-identifier="id">
+  <metadata xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:opf="http://www.idpf.org/2007/opf">
+    <dc:title>Tide Tables</dc:title><dc:creator opf:role="aut">Ola Berg</dc:creator>
+    <dc:date opf:event="publication">1898</dc:date>
+  </metadata>
+  <manifest>
+    <item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>
+    <item id="toc" href="toc.html" media-type="application/xhtml+xml"/>
+    <item id="c1" href="tides.html" media-type="application/xhtml+xml"/>
+  </manifest>
+  <spine toc="ncx"><itemref idref="toc"/><itemref idref="c1"/></spine>
+  <guide><reference type="toc" title="Contents" href="toc.html"/></guide>
+</package>"""
+EPUB2_CHAPTER = XHTML.format(
+    body="""<section class="pg-boilerplate pgheader" id="pg-header"><p>This ebook is for the use
+of anyone anywhere at no cost.</p></section>
+<h2>Spring tides</h2>
+<p>Spring tides come twice a month,<a href="#fn3"><sup>3</sup></a> at new and full moon.
+<span class="pagenum"><a id="Page_7">[Pg 7]</a></span>Neap tides are the weakest.</p>
+<p>See chapter <a href="tides.html#neap">2</a> for neap tides.</p>
+<p class="footnote" id="fn3">First observed by the harbour pilots.</p>"""
+)
+
+
+def test_epub2_guide_contents_unmarked_notes_and_page_numbers_are_left_out() -> None:
+    data = write_zip(
+        [
+            ("mimetype", "application/epub+zip"),
+            ("META-INF/container.xml", EPUB_CONTAINER),
+            ("OEBPS/content.opf", EPUB2_OPF),
+            ("OEBPS/toc.html", XHTML.format(body="<p><a href='tides.html'>Spring tides</a></p>")),
+            ("OEBPS/tides.html", EPUB2_CHAPTER),
+        ]
+    )
+    document = parse_bytes("tides.epub", data)
+    assert (document.meta.title, document.meta.author, document.meta.date) == (
+        "Tide Tables",
+        "Ola Berg",
+        "1898",
+    )
+    assert quotes(document) == [
+        "Spring tides come twice a month, at new and full moon.",
+        "Neap tides are the weakest.",
+        "See chapter 2 for neap tides.",
+    ]
+    assert {s.section for s in document.sentences} == {"Spring tides"}
+
+
 ENCRYPTION = """<?xml version="1.0" encoding="UTF-8"?>
 <encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container"
   xmlns:enc="http://www.w3.org/2001/04/xmlenc#">
@@ -541,6 +592,8 @@ def test_drm_epub_is_encrypted_obfuscated_fonts_are_not() -> None:
         (b"PK\x03\x04 not a zip", "corrupt EPUB file"),
         (write_zip([("mimetype", "application/epub+zip")]), "no META-INF/container.xml"),
         (write_zip([("META-INF/container.xml", "<container")]), "corrupt EPUB file"),
+        # DRM that META-INF/encryption.xml does not declare: the chapter is ciphertext.
+        (epub(chapter_one=bytes(range(7, 250))), "is not XHTML; encrypted"),
     ],
 )
 def test_broken_epub_is_skipped_with_reason(data: bytes, reason: str) -> None:
