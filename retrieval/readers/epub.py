@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 from retrieval.errors import DocumentError
 from retrieval.readers import Block, BlockKind, Extracted, pair_questions
 from retrieval.readers.package import (
+    MAX_MEMBER_BYTES,
     local_name,
     member,
     open_zip,
@@ -128,9 +129,15 @@ def read(document_id: str, data: bytes) -> Extracted:
         if encryption is not None and _encrypted(document_id, encryption, set(chapters)):
             raise DocumentError(document_id, "encrypted (DRM-protected e-book)")
         blocks: list[Block] = []
+        unpacked = 0
         for path in chapters:
             chapter = member(document_id, package, path, _KIND)
             if chapter is not None:
+                unpacked += len(chapter)
+                if unpacked > MAX_MEMBER_BYTES:
+                    raise DocumentError(
+                        document_id, f"too big unpacked (over {MAX_MEMBER_BYTES} bytes of chapters)"
+                    )
                 blocks.extend(_chapter(document_id, path, chapter))
     return Extracted(pair_questions(blocks), _meta(opf))
 

@@ -13,7 +13,8 @@ from typing import Any
 from retrieval.errors import DocumentError
 
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
-"""An unpacked member larger than this is refused (a zip bomb, not a document)."""
+"""An unpacked member, or all of an e-book's chapters, larger than this is refused (a zip
+bomb, not a document)."""
 
 
 def open_zip(document_id: str, data: bytes, kind: str) -> zipfile.ZipFile:
