@@ -108,5 +108,5 @@ async def not_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is not None:
         await message.reply_text(
-            "I can only read questions typed as text. (Admins can also send documents: .txt, .md, .pdf, .html, .docx.)"
+            "I can only read questions typed as text. (Admins can also send documents: .txt, .md, .pdf, .html, .docx, .odt, .epub.)"
         )

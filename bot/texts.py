@@ -54,7 +54,7 @@ def render_help(*, is_admin: bool, bot_username: str | None) -> str:
             "/unanswered – refused questions of the last 30 days",
             "/feedback – answers given a 👎",
             "/remove &lt;name&gt; – move a document to the corpus' .trash folder",
-            "Send a document (.txt, .md, .pdf, .html, .docx) to add it to the corpus.",
+            "Send a document (.txt, .md, .pdf, .html, .docx, .odt, .epub) to add it to the corpus.",
         ]
     return "\n".join(lines)
 

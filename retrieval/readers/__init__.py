@@ -46,6 +46,8 @@ _READERS = {
     ".html": "html",
     ".htm": "html",
     ".docx": "docx",
+    ".odt": "odt",
+    ".epub": "epub",
     ".md": "markdown",
     ".markdown": "markdown",
 }

@@ -114,6 +114,51 @@ async def test_markdown_upload_is_accepted(bot: Harness) -> None:
     assert "notes.md" in corpus_files(bot)
 
 
+def tiny_epub(chapter: str, encrypted: bool = False) -> bytes:
+    """An EPUB 3 of one chapter; ``encrypted``: the chapter listed as DRM-encrypted."""
+    import io
+    import zipfile
+
+    opf = (
+        '<package xmlns="http://www.idpf.org/2007/opf" version="3.0"><metadata '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Ferries</dc:title></metadata>'
+        '<manifest><item id="c" href="c.xhtml" media-type="application/xhtml+xml"/></manifest>'
+        '<spine><itemref idref="c"/></spine></package>'
+    )
+    members = {
+        "mimetype": "application/epub+zip",
+        "META-INF/container.xml": (
+            '<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+            '<rootfile full-path="book.opf" media-type="application/oebps-package+xml"/>'
+            "</rootfiles></container>"
+        ),
+        "book.opf": opf,
+        "c.xhtml": f'<html xmlns="http://www.w3.org/1999/xhtml"><body>{chapter}</body></html>',
+    }
+    if encrypted:
+        members["META-INF/encryption.xml"] = (
+            '<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
+            'xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData>'
+            '<enc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc"/>'
+            '<enc:CipherData><enc:CipherReference URI="c.xhtml"/></enc:CipherData>'
+            "</enc:EncryptedData></encryption>"
+        )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        for name, content in members.items():
+            package.writestr(name, content)
+    return buffer.getvalue()
+
+
+async def test_epub_upload_is_accepted_and_answerable(bot: Harness) -> None:
+    chapter = "<h1>Crossings</h1><p>The ferry to Cacilhas leaves every twenty minutes.</p>"
+    upload = bot.document("ferries.epub", tiny_epub(chapter), mime_type="application/epub+zip")
+    [reply] = await bot.replies_to(upload)
+    assert "1 added" in reply["text"]
+    [answer] = await bot.replies_to(bot.message("How often does the ferry to Cacilhas leave?"))
+    assert "every twenty minutes" in answer["text"]
+
+
 async def refused_upload(bot: Harness, upload: dict[str, object]) -> str:
     before = corpus_files(bot)
     [reply] = await bot.replies_to(upload)
@@ -148,6 +193,12 @@ async def test_upload_bigger_than_announced_is_refused(start_bot: StartBot) -> N
 async def test_binary_upload_is_refused(bot: Harness) -> None:
     text = await refused_upload(bot, bot.document("binary.txt", b"\x00\x01\x02\x03"))
     assert "binary" in text
+
+
+async def test_drm_epub_upload_is_refused_as_encrypted(bot: Harness) -> None:
+    data = tiny_epub("<p>Secret timetable.</p>", encrypted=True)
+    text = await refused_upload(bot, bot.document("locked.epub", data))
+    assert "encrypted" in text
 
 
 async def test_empty_upload_is_refused(bot: Harness) -> None:

@@ -250,7 +250,9 @@ def test_docx_paragraphs_headings_lists_tables_and_properties() -> None:
     assert {s.section for s in document.sentences} == {"Remote work"}
 
 
-@pytest.mark.parametrize("name", ["empty.docx", "empty.pdf", "empty.html", "empty.md"])
+@pytest.mark.parametrize(
+    "name", ["empty.docx", "empty.pdf", "empty.html", "empty.md", "empty.odt", "empty.epub"]
+)
 def test_empty_file_of_any_type_says_empty(name: str) -> None:
     with pytest.raises(DocumentError, match="empty"):
         parse_bytes(name, b"  \n")
@@ -317,3 +319,322 @@ def test_plain_text_loads_no_format_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+def write_zip(members: list[tuple[str, str | bytes]]) -> bytes:
+    """A package as office suites and e-book tools write it: ``mimetype`` first, stored."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        for name, content in members:
+            method = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            package.writestr(name, content, compress_type=method)
+    return buffer.getvalue()
+
+
+_ODF = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" office:version="1.3"'
+)
+ODT_CONTENT = f"""<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content {_ODF}>
+<office:automatic-styles>
+  <style:style style:name="P1" style:family="paragraph" style:parent-style-name="Title"/>
+</office:automatic-styles>
+<office:body><office:text>
+  <text:sequence-decls><text:sequence-decl text:display-outline-level="0" text:name="Table"/></text:sequence-decls>
+  <text:p text:style-name="P1">Garden club rules</text:p>
+  <text:table-of-content text:name="TOC"><text:index-body>
+    <text:p>Watering 1</text:p></text:index-body></text:table-of-content>
+  <text:h text:outline-level="1">Watering</text:h>
+  <text:p>Members water the <text:span>greenhouse</text:span> plants every<text:s/>morning before
+    nine.<text:note text:note-class="footnote"><text:note-citation>1</text:note-citation>
+    <text:note-body><text:p>Except on holidays.</text:p></text:note-body></text:note> The hose lives in shed two.</text:p>
+  <text:list><text:list-item><text:p>Tomatoes need water twice a day in July</text:p></text:list-item>
+    <text:list-item><text:p>Cacti are watered once a month</text:p></text:list-item></text:list>
+  <text:section text:name="S1">
+  <text:h text:outline-level="1">Plots</text:h>
+  <table:table table:name="Plots">
+    <table:table-column table:number-columns-repeated="2"/>
+    <table:table-header-rows><table:table-row>
+      <table:table-cell><text:p>Plot</text:p></table:table-cell>
+      <table:table-cell><text:p>Holder</text:p></table:table-cell></table:table-row>
+    </table:table-header-rows>
+    <table:table-row><table:table-cell><text:p>North bed</text:p></table:table-cell>
+      <table:table-cell><text:p>Maria Rossi</text:p></table:table-cell></table:table-row>
+  </table:table>
+  </text:section>
+</office:text></office:body></office:document-content>"""
+ODT_META = f"""<?xml version="1.0" encoding="UTF-8"?>
+<office:document-meta {_ODF}><office:meta>
+  <dc:title>Garden club handbook</dc:title><meta:initial-creator>Maria Rossi</meta:initial-creator>
+  <dc:creator>Somebody Else</dc:creator><meta:creation-date>2023-04-02T10:11:12</meta:creation-date>
+</office:meta></office:document-meta>"""
+ODT_MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">
+ <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml">{encryption}</manifest:file-entry>
+ <manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>"""
+
+
+def odt(manifest: str = ODT_MANIFEST.format(encryption="")) -> bytes:
+    return write_zip(
+        [
+            ("mimetype", "application/vnd.oasis.opendocument.text"),
+            ("content.xml", ODT_CONTENT),
+            ("meta.xml", ODT_META),
+            ("META-INF/manifest.xml", manifest),
+        ]
+    )
+
+
+def test_odt_headings_paragraphs_lists_tables_and_meta() -> None:
+    document = parse_bytes("garden.odt", odt())
+    meta = document.meta
+    assert (meta.title, meta.author, meta.date) == (
+        "Garden club handbook",
+        "Maria Rossi",
+        "2023-04-02",
+    )
+    texts = quotes(document)
+    assert texts == [
+        "Members water the greenhouse plants every morning before nine.",
+        "The hose lives in shed two.",
+        "Tomatoes need water twice a day in July",
+        "Cacti are watered once a month",
+        "North bed · Maria Rossi",
+    ]
+    sections = {document.text[s.start : s.end]: s.section for s in document.sentences}
+    assert sections["Cacti are watered once a month"] == "Watering"
+    assert sections["North bed · Maria Rossi"] == "Plots"
+    assert "Garden club rules" not in sections.values()
+
+
+def test_encrypted_and_corrupt_odt_are_skipped() -> None:
+    encryption = (
+        '<manifest:encryption-data manifest:checksum-type="SHA1/1K" manifest:checksum="x">'
+        '<manifest:algorithm manifest:algorithm-name="Blowfish CFB" manifest:initialisation-vector="x"/>'
+        "</manifest:encryption-data>"
+    )
+    with pytest.raises(DocumentError, match="encrypted"):
+        parse_bytes("secret.odt", odt(ODT_MANIFEST.format(encryption=encryption)))
+    with pytest.raises(DocumentError, match="corrupt"):
+        parse_bytes("broken.odt", b"PK\x03\x04 not a zip")
+    with pytest.raises(DocumentError, match="corrupt"):
+        parse_bytes("half.odt", write_zip([("content.xml", ODT_CONTENT[:300])]))
+    spreadsheet = write_zip([("mimetype", "application/vnd.oasis.opendocument.spreadsheet")])
+    with pytest.raises(DocumentError, match="not an OpenDocument text"):
+        parse_bytes("sheet.odt", spreadsheet)
+
+
+EPUB_CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
+<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
+  <rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles>
+</container>"""
+EPUB_OPF = """<?xml version="1.0" encoding="UTF-8"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id">
+  <metadata xmlns:dc="http://purl.org/dc/elements/1.1/">
+    <dc:identifier id="id">urn:uuid:0b7a3c2e-7d7e-4c61-9d0e-000000000001</dc:identifier>
+    <dc:title>The Lighthouse Keepers</dc:title>
+    <dc:creator>Ines Moreau</dc:creator>
+    <dc:date>2019-09-14T00:00:00Z</dc:date>
+    <dc:language>en</dc:language>
+  </metadata>
+  <manifest>
+    <item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>
+    <item id="c1" href="text/chapter%201.xhtml" media-type="application/xhtml+xml"/>
+    <item id="c2" href="text/chapter2.xhtml" media-type="application/xhtml+xml"/>
+    <item id="css" href="style.css" media-type="text/css"/>
+  </manifest>
+  <spine><itemref idref="nav" linear="no"/><itemref idref="c2"/><itemref idref="c1"/></spine>
+</package>"""
+XHTML = """<?xml version="1.0" encoding="UTF-8"?>
+<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops">
+<head><title>The Lighthouse Keepers</title><script>var tracking = "keepers";</script></head>
+<body>{body}</body></html>"""
+CHAPTER_ONE = XHTML.format(
+    body="""<section epub:type="chapter"><h1>The storm of 1911</h1>
+<p>The keeper lit the lamp at dusk<a epub:type="noteref" href="#n1">1</a>, and it burned
+until the <em>morning</em> tide.</p>
+<ul><li>Oil was carried up 120 steps every evening</li></ul>
+<aside epub:type="footnote" id="n1"><p>Paraffin after 1905.</p></aside></section>"""
+)
+CHAPTER_TWO = XHTML.format(
+    body="""<nav epub:type="landmarks"><ol><li>Cover page link</li></ol></nav>
+<h2>Arrival on the island</h2>
+<p>The supply boat came every second Thursday with bread and letters.</p>
+<table><tr><th>Keeper</th><th>Years</th></tr><tr><td>Jean Moreau</td><td>1902 to 1931</td></tr></table>"""
+)
+NAV = XHTML.format(body='<nav epub:type="toc"><ol><li>The storm of 1911</li></ol></nav>')
+
+
+def epub(*extra: tuple[str, str], chapter_one: str | bytes = CHAPTER_ONE) -> bytes:
+    return write_zip(
+        [
+            ("mimetype", "application/epub+zip"),
+            ("META-INF/container.xml", EPUB_CONTAINER),
+            ("OEBPS/content.opf", EPUB_OPF),
+            ("OEBPS/nav.xhtml", NAV),
+            ("OEBPS/text/chapter 1.xhtml", chapter_one),
+            ("OEBPS/text/chapter2.xhtml", CHAPTER_TWO),
+            ("OEBPS/style.css", "p { margin: 0 }"),
+            *extra,
+        ]
+    )
+
+
+def test_epub_chapters_in_spine_order_with_metadata() -> None:
+    document = parse_bytes("keepers.epub", epub())
+    meta = document.meta
+    assert (meta.title, meta.author, meta.date) == (
+        "The Lighthouse Keepers",
+        "Ines Moreau",
+        "2019-09-14",
+    )
+    texts = quotes(document)
+    assert texts == [
+        "The supply boat came every second Thursday with bread and letters.",
+        "Jean Moreau · 1902 to 1931",
+        "The keeper lit the lamp at dusk, and it burned until the morning tide.",
+        "Oil was carried up 120 steps every evening",
+    ]
+    sections = {document.text[s.start : s.end]: s.section for s in document.sentences}
+    assert sections["Jean Moreau · 1902 to 1931"] == "Arrival on the island"
+    assert sections["Oil was carried up 120 steps every evening"] == "The storm of 1911"
+
+
+def test_epub_chapter_that_is_not_well_formed_is_read_as_html() -> None:
+    soup = (
+        "<html><body><h1>Fog</h1><p>Fog&nbsp;horns sounded every thirty seconds.<br>Always.</body>"
+    )
+    document = parse_bytes("fog.epub", epub(chapter_one=soup))
+    assert "Fog horns sounded every thirty seconds." in quotes(document)
+
+
+EPUB2_OPF = """<?xml version="1.0" encoding="UTF-8"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="2.0" unique-identifier="id">
+  <metadata xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:opf="http://www.idpf.org/2007/opf">
+    <dc:title>Tide Tables</dc:title><dc:creator opf:role="aut">Ola Berg</dc:creator>
+    <dc:date opf:event="publication">1898</dc:date>
+  </metadata>
+  <manifest>
+    <item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>
+    <item id="toc" href="toc.html" media-type="application/xhtml+xml"/>
+    <item id="c1" href="tides.html" media-type="application/xhtml+xml"/>
+  </manifest>
+  <spine toc="ncx"><itemref idref="toc"/><itemref idref="c1"/></spine>
+  <guide><reference type="toc" title="Contents" href="toc.html"/></guide>
+</package>"""
+EPUB2_CHAPTER = XHTML.format(
+    body="""<section class="pg-boilerplate pgheader" id="pg-header"><p>This ebook is for the use
+of anyone anywhere at no cost.</p></section>
+<h2>Spring tides</h2>
+<p>Spring tides come twice a month,<a href="#fn3"><sup>3</sup></a> at new and full moon.
+<span class="pagenum"><a id="Page_7">[Pg 7]</a></span>Neap tides are the weakest.</p>
+<p>See chapter <a href="tides.html#neap">2</a> for neap tides.</p>
+<p class="footnote" id="fn3">First observed by the harbour pilots.</p>"""
+)
+
+
+def test_epub2_guide_contents_unmarked_notes_and_page_numbers_are_left_out() -> None:
+    data = write_zip(
+        [
+            ("mimetype", "application/epub+zip"),
+            ("META-INF/container.xml", EPUB_CONTAINER),
+            ("OEBPS/content.opf", EPUB2_OPF),
+            ("OEBPS/toc.html", XHTML.format(body="<p><a href='tides.html'>Spring tides</a></p>")),
+            ("OEBPS/tides.html", EPUB2_CHAPTER),
+        ]
+    )
+    document = parse_bytes("tides.epub", data)
+    assert (document.meta.title, document.meta.author, document.meta.date) == (
+        "Tide Tables",
+        "Ola Berg",
+        "1898",
+    )
+    assert quotes(document) == [
+        "Spring tides come twice a month, at new and full moon.",
+        "Neap tides are the weakest.",
+        "See chapter 2 for neap tides.",
+    ]
+    assert {s.section for s in document.sentences} == {"Spring tides"}
+
+
+ENCRYPTION = """<?xml version="1.0" encoding="UTF-8"?>
+<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container"
+  xmlns:enc="http://www.w3.org/2001/04/xmlenc#">
+  <enc:EncryptedData><enc:EncryptionMethod Algorithm="{algorithm}"/>
+    <enc:CipherData><enc:CipherReference URI="{uri}"/></enc:CipherData></enc:EncryptedData>
+</encryption>"""
+
+
+def test_drm_epub_is_encrypted_obfuscated_fonts_are_not() -> None:
+    drm = ENCRYPTION.format(
+        algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc", uri="OEBPS/text/chapter2.xhtml"
+    )
+    with pytest.raises(DocumentError, match="encrypted"):
+        parse_bytes("drm.epub", epub(("META-INF/encryption.xml", drm)))
+    fonts = ENCRYPTION.format(
+        algorithm="http://www.idpf.org/2008/embedding", uri="OEBPS/fonts/serif.otf"
+    )
+    assert quotes(parse_bytes("fonts.epub", epub(("META-INF/encryption.xml", fonts))))
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"PK\x03\x04 not a zip", "corrupt EPUB file"),
+        (write_zip([("mimetype", "application/epub+zip")]), "no META-INF/container.xml"),
+        (write_zip([("META-INF/container.xml", "<container")]), "corrupt EPUB file"),
+        # DRM that META-INF/encryption.xml does not declare: the chapter is ciphertext.
+        (epub(chapter_one=bytes(range(7, 250))), "is not XHTML; encrypted"),
+    ],
+)
+def test_broken_epub_is_skipped_with_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(DocumentError, match=reason):
+        parse_bytes("broken.epub", data)
+
+
+async def test_odt_and_epub_sections_reach_the_quote(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "garden.odt").write_bytes(odt())
+    (corpus / "keepers.epub").write_bytes(epub())
+    (corpus / "locked.epub").write_bytes(
+        epub(
+            (
+                "META-INF/encryption.xml",
+                ENCRYPTION.format(
+                    algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc",
+                    uri="OEBPS/text/chapter%201.xhtml",
+                ),
+            )
+        )
+    )
+    (corpus / "broken.odt").write_bytes(b"PK\x03\x04 not a zip")
+    engine = await Engine.open(corpus, tmp_path / "db.sqlite3")
+    try:
+        report = await engine.reindex()
+        reasons = {s.path: s.reason for s in report.skipped}
+        assert "encrypted" in reasons["locked.epub"] and "corrupt" in reasons["broken.odt"]
+        boat = engine.ask_sync("When did the supply boat come?")
+        assert boat.quotes[0].text == (
+            "The supply boat came every second Thursday with bread and letters."
+        )
+        assert boat.quotes[0].section == "Arrival on the island"
+        assert boat.quotes[0].document.title == "The Lighthouse Keepers"
+        oil = engine.ask_sync("How many steps did the oil have to be carried up?")
+        assert oil.quotes[0].text == "Oil was carried up 120 steps every evening"
+        assert oil.quotes[0].section == "The storm of 1911"
+        tomatoes = engine.ask_sync("How often do tomatoes need water in July?")
+        assert tomatoes.quotes[0].text == "Tomatoes need water twice a day in July"
+        assert tomatoes.quotes[0].section == "Watering"
+        assert tomatoes.quotes[0].document.author == "Maria Rossi"
+    finally:
+        await engine.close()
