@@ -9,15 +9,17 @@
 
 /* Score every unit holding a query term and keep the k best (higher score, then lower id).
  * For term j (query order, repeats included) the postings are units[starts[j]:ends[j]] with
- * term frequencies tfs[...]. acc (doubles) and seen (bytes) have one slot per unit, are zero on
- * entry and are left zero. touched needs room for the summed posting lengths. live may be NULL.
+ * term frequencies tfs[...]. norms[u] is k1 * ((1 - b) + b * length[u] / avgdl), computed once
+ * per index with the same operations. acc (doubles) and seen (bytes) have one slot per unit, are
+ * zero on entry and are left zero. touched needs room for the summed posting lengths. live may be NULL.
  * Returns the number of results written to out_ids/out_scores, best first. */
 int bm25_top(int n_terms, const int64_t *starts, const int64_t *ends, const double *idfs,
-             const int32_t *units, const int32_t *tfs, const int32_t *lengths,
-             const uint8_t *live, double avgdl, double k1, double b, double *acc,
+             const int32_t *units, const int32_t *tfs, const double *norms,
+             const uint8_t *live, double k1, double *acc,
              uint8_t *seen, int32_t *touched, int k, int32_t *out_ids, double *out_scores)
 {
     int64_t n_touched = 0;
+    const double k1_plus_1 = k1 + 1.0;
     for (int j = 0; j < n_terms; j++) {
         const double idf = idfs[j];
         for (int64_t p = starts[j]; p < ends[j]; p++) {
@@ -25,8 +27,7 @@ int bm25_top(int n_terms, const int64_t *starts, const int64_t *ends, const doub
             if (live && !live[u])
                 continue;
             const double tf = (double)tfs[p];
-            const double norm = k1 * ((1.0 - b) + b * (double)lengths[u] / avgdl);
-            acc[u] += idf * (tf * (k1 + 1.0) / (tf + norm));
+            acc[u] += idf * (tf * k1_plus_1 / (tf + norms[u]));
             if (!seen[u]) {
                 seen[u] = 1;
                 touched[n_touched++] = u;

@@ -139,8 +139,8 @@ class LevelScorer:
         self._passages = passages
         size = len(vocabulary)
         self._frequency = np.zeros(size, dtype=np.int64)
-        self._parts: list[tuple[int, TopK]] = []
         self._offsets: list[int] = []
+        levels = []
         units = total_length = 0
         for part in parts:
             segment = part.segment
@@ -157,9 +157,13 @@ class LevelScorer:
             )
             offset = part.passage_offset if passages else part.sentence_offset
             self._offsets.append(offset)
-            self._parts.append((offset, TopK(postings, lengths, live)))
+            levels.append((offset, postings, lengths, live))
         self._size = units
         self._avgdl = total_length / units if units else 0.0
+        self._parts = [
+            (offset, TopK(postings, lengths, live, self._avgdl, self._k1, self._b))
+            for offset, postings, lengths, live in levels
+        ]
         self._eps = EPSILON * self._average_idf()
 
     def _average_idf(self) -> float:
@@ -229,7 +233,7 @@ class LevelScorer:
         term_ids = np.asarray([term for term, _ in terms], dtype=np.int64)
         for offset, scorer in self._parts:
             spans = scorer.postings.spans(term_ids)
-            ids, scores = scorer.top(spans, idfs, self._avgdl, self._k1, self._b, k)
+            ids, scores = scorer.top(spans, idfs, k)
             hits += [Hit(offset + i, s) for i, s in zip(ids.tolist(), scores.tolist(), strict=True)]
         hits.sort(key=lambda h: (-h.score, h.unit))
         return hits[:k]
@@ -248,7 +252,7 @@ class LevelScorer:
             offset, scorer = self._parts[number]
             local = np.asarray([units[p] - offset for p in positions], dtype=np.int64)
             spans = scorer.postings.spans(np.asarray([t for t, _ in terms], dtype=np.int64))
-            values = scorer.scores(local, spans, idfs, self._avgdl, self._k1, self._b)
+            values = scorer.scores(local, spans, idfs)
             for p, value in zip(positions, values.tolist(), strict=True):
                 result[p] = value
         return result

@@ -65,8 +65,7 @@ def _library() -> ctypes.CDLL | None:
     library.bm25_top.restype = ctypes.c_int
     library.bm25_top.argtypes = [
         ctypes.c_int, pointer, pointer, pointer, pointer, pointer, pointer, pointer,
-        ctypes.c_double, ctypes.c_double, ctypes.c_double, pointer, pointer, pointer,
-        ctypes.c_int, pointer, pointer,
+        ctypes.c_double, pointer, pointer, pointer, ctypes.c_int, pointer, pointer,
     ]  # fmt: skip
     return library
 
@@ -85,26 +84,38 @@ class _Scratch:
 
 
 class TopK:
-    """Top-k scoring over one set of postings (one segment of one level)."""
+    """Top-k scoring over one set of postings (one segment of one level).
 
-    def __init__(self, postings: Postings, lengths: Int32Array, live: BoolArray | None) -> None:
+    ``avgdl``, ``k1`` and ``b`` are those of the whole index; each unit's length normalisation
+    ``k1 * (1 - b + b * length / avgdl)`` is computed once, with rank-bm25's operations.
+    """
+
+    def __init__(
+        self, postings: Postings, lengths: Int32Array, live: BoolArray | None,
+        avgdl: float, k1: float, b: float,
+    ) -> None:  # fmt: skip
         self.postings = postings
         self.lengths = lengths
         self.live = live
+        self.avgdl, self.k1, self.b = avgdl, k1, b
+        self.norms: FloatArray = (
+            k1 * (1 - b + b * lengths.astype(np.float64) / avgdl)
+            if avgdl
+            else np.zeros(len(lengths))
+        )
         self._free: list[_Scratch] = []
         self._lock = threading.Lock()
 
     def top(
-        self, spans: Sequence[tuple[int, int]], idfs: Sequence[float], avgdl: float,
-        k1: float, b: float, k: int,
-    ) -> tuple[Int32Array, FloatArray]:  # fmt: skip
+        self, spans: Sequence[tuple[int, int]], idfs: Sequence[float], k: int
+    ) -> tuple[Int32Array, FloatArray]:
         """The ``k`` best units (ids, scores), best first; equal scores by ascending id."""
         total = sum(e - s for s, e in spans)
         if total == 0 or k <= 0:
             return np.empty(0, np.int32), np.empty(0, np.float64)
         library = _library()
         if library is None:
-            return self._top_numpy(spans, idfs, avgdl, k1, b, k)
+            return self._top_numpy(spans, idfs, k)
         with self._lock:
             scratch = self._free.pop() if self._free else _Scratch(len(self.lengths))
         try:
@@ -118,7 +129,7 @@ class TopK:
             found = library.bm25_top(
                 len(spans), starts.ctypes.data, ends.ctypes.data, weights.ctypes.data,
                 self.postings.units.ctypes.data, self.postings.tfs.ctypes.data,
-                self.lengths.ctypes.data, live, avgdl, k1, b, scratch.acc.ctypes.data,
+                self.norms.ctypes.data, live, self.k1, scratch.acc.ctypes.data,
                 scratch.seen.ctypes.data, touched.ctypes.data, k, ids.ctypes.data,
                 scores.ctypes.data,
             )  # fmt: skip
@@ -128,26 +139,26 @@ class TopK:
         return ids[:found], scores[:found]
 
     def _top_numpy(
-        self, spans: Sequence[tuple[int, int]], idfs: Sequence[float], avgdl: float,
-        k1: float, b: float, k: int,
-    ) -> tuple[Int32Array, FloatArray]:  # fmt: skip
+        self, spans: Sequence[tuple[int, int]], idfs: Sequence[float], k: int
+    ) -> tuple[Int32Array, FloatArray]:
         units = np.unique(np.concatenate([self.postings.units[s:e] for s, e in spans]))
         if self.live is not None:
             units = units[self.live[units]]
-        scores = self.scores(units, spans, idfs, avgdl, k1, b)
+        scores = self.scores(units, spans, idfs)
         order = np.lexsort((units, -scores))[:k]
         return units[order].astype(np.int32), scores[order]
 
     def scores(
         self, units: npt.NDArray[np.integer], spans: Sequence[tuple[int, int]],
-        idfs: Sequence[float], avgdl: float, k1: float, b: float,
+        idfs: Sequence[float],
     ) -> FloatArray:  # fmt: skip
         """Scores of the given units (any order), as rank-bm25 computes them."""
         units = np.asarray(units, dtype=np.int64)
         total = np.zeros(len(units), dtype=np.float64)
         if len(units) == 0:
             return total
-        lengths = self.lengths[units]
+        norms = self.norms[units]
+        k1 = self.k1
         for (start, end), idf in zip(spans, idfs, strict=True):
             posting = self.postings.units[start:end]
             where = np.searchsorted(posting, units)
@@ -156,5 +167,5 @@ class TopK:
             tf = np.where(present, self.postings.tfs[start:end][where] if len(posting) else 0, 0)
             tf = tf.astype(np.float64)
             # rank-bm25's expression, operation for operation.
-            total += idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / avgdl)))
+            total += idf * (tf * (k1 + 1) / (tf + norms))
         return total
