@@ -189,11 +189,13 @@ class Engine:
             # file is unchanged.
             stale = await self._stale()
             current = {} if stale else stored
+            known_stats = {} if stale else await self.store.file_stats()
             serving = self.index
             new_parts: list[Part] = []
+            file_stats: dict[str, tuple[int, int] | None] = {}
             try:
                 index, changed_ids, skipped, seen, new_parts = await asyncio.to_thread(
-                    self._update, serving, current, stale, progress
+                    self._update, serving, current, stale, progress, known_stats, file_stats
                 )
                 added = tuple(i for i in changed_ids if i not in stored)
                 changed = tuple(i for i in changed_ids if i in stored)
@@ -215,10 +217,14 @@ class Engine:
                                 "index_generation": generation,
                             },
                         )  # fmt: skip
+                        await self.store.set_file_stats(file_stats)
                     await asyncio.to_thread(
                         self._directory.commit, index, generation, PIPELINE_VERSION
                     )
                     self._index = index
+                elif file_stats:
+                    async with self.store.transaction():
+                        await self.store.set_file_stats(file_stats)
             except BaseException:
                 await asyncio.to_thread(self._directory.discard, new_parts)
                 raise
@@ -243,15 +249,34 @@ class Engine:
         stored: dict[str, str],
         stale: bool,
         progress: FileProgress | None,
+        known_stats: dict[str, tuple[int, int]],
+        file_stats: dict[str, tuple[int, int] | None],
     ) -> tuple[Index | None, tuple[str, ...], list[SkippedFile], set[str], list[Part]]:
         """Parse the files whose content differs from ``stored`` (path -> hash) into new
-        segments; the updated index, or ``None`` when nothing changed."""
+        segments; the updated index, or ``None`` when nothing changed.
+
+        A file whose size and modification time equal ``known_stats`` is not read. The stats
+        to record for the files read go into ``file_stats``.
+        """
         files = list(iter_corpus_files(self.corpus_dir))
         skipped: list[SkippedFile] = []
         seen: set[str] = set()
         todo: list[tuple[str, Path]] = []
+        pending_stats: dict[str, tuple[int, int] | None] = {}
         size = 0
+        # A file modified this close to the scan may change again within the clock's
+        # resolution without its stat changing: its stat is not trusted (as git does).
+        trusted_before = time.time_ns() - 2_000_000_000
         for document_id, path in files:
+            try:
+                stat = path.stat()
+                key: tuple[int, int] | None = (stat.st_size, stat.st_mtime_ns)
+            except OSError:
+                key = None
+            if key is not None and document_id in stored and known_stats.get(document_id) == key:
+                seen.add(document_id)
+                continue
+            trusted = key if key is not None and key[1] < trusted_before else None
             try:
                 data = read_document_bytes(path, document_id)
             except DocumentError as error:
@@ -265,7 +290,10 @@ class Engine:
             seen.add(document_id)
             if stored.get(document_id) != content_hash(data):
                 todo.append((document_id, path))
+                pending_stats[document_id] = trusted
                 size += len(data)
+            elif known_stats.get(document_id) != trusted:
+                file_stats[document_id] = trusted
         parsed: list[ParsedDocument] = []
 
         def documents() -> Iterator[ParsedDocument]:
@@ -282,6 +310,7 @@ class Engine:
         vocabulary = serving.vocabulary
         new_parts = self._directory.write_segments(documents(), vocabulary, self.index_settings)
         changed_ids = tuple(sorted(d.meta.id for d in parsed))
+        file_stats.update((i, pending_stats.get(i)) for i in changed_ids)
         serving_ids = {d.meta.id for d in serving.documents}
         dropped = set(changed_ids) | (set(stored) - seen) | (serving_ids - seen)
         if not new_parts and not (dropped & serving_ids) and not stale:

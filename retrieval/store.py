@@ -13,7 +13,7 @@ import aiosqlite
 from retrieval.errors import StoreError
 from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry migrates the schema from version i to i + 1; never edit a released step, append one.
 _MIGRATIONS: tuple[str, ...] = (
@@ -52,6 +52,12 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE documents ADD COLUMN language TEXT;
     ALTER TABLE sentences ADD COLUMN page INTEGER;
     ALTER TABLE sentences ADD COLUMN section TEXT;
+    """,
+    # The file's size and modification time when its hash was last checked: a scan reads and
+    # hashes only the files whose stat differs (NULL: always read).
+    """
+    ALTER TABLE documents ADD COLUMN file_size INTEGER;
+    ALTER TABLE documents ADD COLUMN file_mtime_ns INTEGER;
     """,
 )
 
@@ -116,6 +122,20 @@ class Store:
         """``{path: content hash}`` of every stored document."""
         async with self._db.execute("SELECT path, content_hash FROM documents") as cursor:
             return {path: digest async for path, digest in cursor}
+
+    async def file_stats(self) -> dict[str, tuple[int, int]]:
+        """``{path: (size, mtime_ns)}`` of the stored documents whose file stat is known."""
+        async with self._db.execute(
+            "SELECT path, file_size, file_mtime_ns FROM documents WHERE file_size IS NOT NULL"
+        ) as cursor:
+            return {path: (size, mtime) async for path, size, mtime in cursor}
+
+    async def set_file_stats(self, stats: dict[str, tuple[int, int] | None]) -> None:
+        """Record (or forget, for ``None``) the stat of stored documents' files."""
+        await self._db.executemany(
+            "UPDATE documents SET file_size = ?, file_mtime_ns = ? WHERE path = ?",
+            [(*(stat or (None, None)), path) for path, stat in stats.items()],
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -268,3 +268,39 @@ async def test_context_of_a_one_sentence_paragraph_shows_quotable_neighbours(
     assert context is not None
     assert context.text.startswith("The first electric tram")  # not the title "Lisbon trams"
     assert context.text.endswith("every summer.")
+
+
+async def test_unchanged_files_are_not_read_again_once_their_stat_is_trusted(
+    engine: Engine, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    read: list[str] = []
+    original = engine_module.read_document_bytes
+
+    def counting(path: Path, document_id: str) -> bytes:
+        read.append(document_id)
+        return original(path, document_id)
+
+    monkeypatch.setattr(engine_module, "read_document_bytes", counting)
+    pastry = corpus_dir / "pastry.txt"
+    # Files just written are read on every scan: their stat cannot be trusted yet.
+    await engine.reindex()
+    assert len(read) == 3
+    old = pastry.stat().st_mtime_ns - 10_000_000_000
+    for path in corpus_dir.rglob("*.*"):
+        os.utime(path, ns=(old, old))
+    read.clear()
+    await engine.reindex()
+    assert len(read) == 3  # read once more to record the now-trusted stat
+    read.clear()
+    report = await engine.reindex()
+    assert read == [] and report.unchanged == 3
+
+    # Same size, new content, other mtime: read again and re-indexed.
+    text = pastry.read_text(encoding="utf-8")
+    pastry.write_text(text.replace("18th", "17th"), encoding="utf-8")
+    os.utime(pastry, ns=(old + 1_000, old + 1_000))
+    report = await engine.reindex()
+    assert read == ["pastry.txt"] and report.changed == ("pastry.txt",)
+    assert "17th" in (await engine.ask("Who first made pastel de nata?")).quotes[0].text

@@ -38,7 +38,7 @@ async def test_version_1_database_migrates_and_keeps_its_rows(tmp_path: Path) ->
         db.execute("INSERT INTO sentences VALUES (1, 1, 0, 0, 5, 'owl')")
     store = await Store.open(path)
     try:
-        assert await store.schema_version() == SCHEMA_VERSION == 2
+        assert await store.schema_version() == SCHEMA_VERSION == 3
         [document] = await store.load()
         assert document.meta.language is None
         assert document.sentences == (SentenceRecord(0, 0, 5, ("owl",)),)
