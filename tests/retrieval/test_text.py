@@ -89,3 +89,20 @@ def test_questions_and_documents_share_the_tokenizer() -> None:
     assert set(tokenize("Which villages were liberated?")) <= set(
         tokenize("The army liberated three villages.")
     )
+
+
+def test_punkt_shortcut_decides_as_punkt_does() -> None:
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
+
+    from retrieval.text import _LanguageVars, _sentence_tokenizer, _Token
+
+    fast = _sentence_tokenizer("en")
+    reference = PunktSentenceTokenizer(fast._params, lang_vars=_LanguageVars(), token_cls=_Token)
+    text = (
+        "Mr. Smith met Dr. Jones at 5 p.m. on Jan. 3. They talked. The U.S. economy grew 3.5 "
+        "percent in 1990. Prices rose. J. S. Bach wrote it. It was e.g. fine. The war ended. "
+        "Then peace came!  Was it over? yes. He left... Later he came back. The No. 5 bus left. "
+        "St. Louis is big. Fig. 3 shows it. word.\nNext line. Etc. and so on. Vs. them."
+    )
+    assert list(fast.span_tokenize(text)) == list(reference.span_tokenize(text))
+    assert len(list(fast.span_tokenize(text))) > 8
