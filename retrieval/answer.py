@@ -262,6 +262,9 @@ def _features(
 def _densest(positions: list[tuple[int, int]], weights: list[float], width: int = 8) -> float:
     """The largest summed weight of distinct question terms within ``width`` consecutive tokens;
     ``positions`` are ``(position, term column)`` in text order."""
+    columns = {c for _, c in positions}
+    if len(columns) <= 1 or positions[-1][0] - positions[0][0] < width:
+        return sum(weights[c] for c in columns)
     best = 0.0
     for start, (i, _) in enumerate(positions):
         seen: set[int] = set()

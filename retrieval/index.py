@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -263,11 +263,16 @@ class SentenceTable:
 
     def __init__(self, index: Index) -> None:
         self._index = index
+        # Composing a quote asks for the same few sentences many times.
+        self._row = lru_cache(maxsize=4096)(self._read)
 
     def __len__(self) -> int:
         return self._index.sentence_count
 
     def __getitem__(self, sentence: int) -> IndexedSentence:
+        return self._row(sentence)
+
+    def _read(self, sentence: int) -> IndexedSentence:
         part, local = self._index.locate(sentence)
         s = part.segment
         return IndexedSentence(
@@ -459,6 +464,9 @@ class Index:
             local = passage - part.passage_offset
             s = part.segment
             first, last = int(s.passage_first[local]), int(s.passage_last[local])
+            if self.settings.passage_window is None:  # a paragraph: all its sentences are its own
+                members += range(first + part.sentence_offset, last + part.sentence_offset + 1)
+                continue
             own = np.flatnonzero(s.sentence_passage[first : last + 1] == local) + first
             members += (own + part.sentence_offset).tolist()
         return members
