@@ -38,8 +38,9 @@ def N_(message: str) -> str:
     return message
 
 
-def catalog_path(language: str, root: Path = LOCALES_DIR) -> Path:
-    return root / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalog_path(language: str, root: Path | None = None) -> Path:
+    """``<root>/<language>/LC_MESSAGES/qabot.po`` (root: :data:`LOCALES_DIR`)."""
+    return (LOCALES_DIR if root is None else root) / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
 @functools.cache

@@ -44,7 +44,7 @@ def parse_po(text: str, name: str = "<po>") -> dict[str, str]:
             if field is not None and field.startswith("msgstr"):
                 finish()
                 field = None
-            if line.startswith("#,") and "fuzzy" in line[2:].split(","):
+            if line.startswith("#,") and "fuzzy" in {f.strip() for f in line[2:].split(",")}:
                 fuzzy = True
             continue
         if not line:
