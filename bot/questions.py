@@ -206,4 +206,6 @@ async def inline_query(update: Update, context: Context) -> None:
         )
         for n, quote in enumerate(quotes)
     ]
-    await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
+    # Personal: the results are in the user's language ("p. 12"), so Telegram must not hand
+    # them to another user typing the same query.
+    await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True)

@@ -17,6 +17,7 @@ from html_check import assert_telegram_html
 from bot import buttons, i18n, profile, reports
 from bot.commands import ADMIN_COMMANDS, PUBLIC_COMMANDS
 from bot.po import CatalogError, compile_mo, parse_po
+from bot.render import location, render_inline_message
 from bot.texts import (
     UsageStats,
     render_help,
@@ -25,7 +26,7 @@ from bot.texts import (
     render_start,
     render_stats,
 )
-from retrieval.models import DocumentMeta, IndexStats, ReindexReport, SkippedFile
+from retrieval.models import DocumentMeta, IndexStats, Quote, ReindexReport, SkippedFile
 
 TEMPLATE = i18n.LOCALES_DIR / "qabot.pot"
 CATALOGS = sorted(i18n.LOCALES_DIR.glob("*/LC_MESSAGES/qabot.po"))
@@ -316,3 +317,14 @@ def test_rendered_texts_are_valid_html_in_every_language(language: str) -> None:
     assert "У меня 21 документ (102 предложения)" in render_start(
         stats, [], is_admin=False, tr=i18n.translation("ru")
     )
+
+
+def test_quote_locations_and_inline_messages_are_translated() -> None:
+    ru = i18n.translation("ru")
+    document = DocumentMeta(id="r.pdf", title="Report")
+    quote = Quote("Work from home.", 1.0, document, 0, 15, page=12, section="Remote work")
+    assert location(quote, tr=ru) == ["с. 12", "§ Remote work"]
+    assert location(quote) == ["p. 12", "§ Remote work"]
+    message = render_inline_message(quote, tr=ru)
+    assert message.endswith("<i>Report</i> · с. 12 · § Remote work")
+    assert_telegram_html(message)
