@@ -23,6 +23,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackContext
 
 from bot.commands import ADMIN_COMMANDS
 from bot.config import BotConfig
+from bot.i18n import N_, for_update
 from bot.state import get_state
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,8 @@ logger = logging.getLogger(__name__)
 Context = CallbackContext[Any, Any, Any, Any]
 
 ACCESS_GROUP = -1
-NOT_ALLOWED = "🔒 Sorry, this bot is private. Ask its owner to add you."
-NOT_ALLOWED_TOAST = "🔒 This bot is private."
+NOT_ALLOWED = N_("🔒 Sorry, this bot is private. Ask its owner to add you.")
+NOT_ALLOWED_TOAST = N_("🔒 This bot is private.")
 REFUSAL_INTERVAL_SECONDS = 60.0
 _REFUSED_REMEMBERED = 4096
 _REFUSED_KEY = "qabot_access_refused"
@@ -93,8 +94,9 @@ async def gate(update: object, context: Context) -> None:
 
 
 async def _refuse(update: Update, context: Context) -> None:
+    tr = for_update(update)
     if update.callback_query is not None:
-        await update.callback_query.answer(NOT_ALLOWED_TOAST)
+        await update.callback_query.answer(tr.gettext(NOT_ALLOWED_TOAST))
     elif update.inline_query is not None:
         await update.inline_query.answer([], cache_time=0, is_personal=True)
     elif (
@@ -103,7 +105,7 @@ async def _refuse(update: Update, context: Context) -> None:
         and update.effective_chat.type == ChatType.PRIVATE
         and _first_refusal(context, update.effective_chat.id)
     ):
-        await update.effective_message.reply_text(NOT_ALLOWED, do_quote=True)
+        await update.effective_message.reply_text(tr.gettext(NOT_ALLOWED), do_quote=True)
     # Groups, channels and anything else: silence.
 
 

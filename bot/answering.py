@@ -12,6 +12,7 @@ from typing import Literal
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 
+from bot.i18n import ENGLISH, Translations
 from bot.render import answer_page
 from bot.state import BotState
 from bot.storage import QuoteRef
@@ -54,11 +55,14 @@ def decode_button(data: str | None) -> ButtonData | None:
 
 
 def answer_keyboard(
-    answer_id: str, *, count: int, offset: int, has_more: bool
+    answer_id: str, *, count: int, offset: int, has_more: bool, tr: Translations = ENGLISH
 ) -> InlineKeyboardMarkup:
+    # Translators: a button under an answer; {number} is the quote's number.
+    context_label = tr.gettext("📄 Context {number}")
     context_buttons = [
         InlineKeyboardButton(
-            f"📄 Context {offset + i + 1}", callback_data=encode_button("context", answer_id, i)
+            context_label.format(number=offset + i + 1),
+            callback_data=encode_button("context", answer_id, i),
         )
         for i in range(count)
     ]
@@ -69,7 +73,9 @@ def answer_keyboard(
     last_row: list[InlineKeyboardButton] = []
     if has_more:
         last_row.append(
-            InlineKeyboardButton("More ▸", callback_data=encode_button("more", answer_id))
+            InlineKeyboardButton(
+                tr.gettext("More ▸"), callback_data=encode_button("more", answer_id)
+            )
         )
     last_row.append(InlineKeyboardButton("👍", callback_data=encode_button("up", answer_id)))
     last_row.append(InlineKeyboardButton("👎", callback_data=encode_button("down", answer_id)))
@@ -100,13 +106,14 @@ async def send_answer(
     question_id: int,
     offset: int = 0,
     thread_id: int | None = None,
+    tr: Translations = ENGLISH,
 ) -> None:
     """Send ``answer`` (a few messages at most) with its buttons under the last message.
 
     Quotes that do not fit are left for "More": the stored page holds only those shown, and
     the next page starts after them.
     """
-    chunks, shown = answer_page(answer, offset=offset)
+    chunks, shown = answer_page(answer, offset=offset, tr=tr)
     markup: InlineKeyboardMarkup | None = None
     if shown:
         has_more = answer.has_more or shown < len(answer.quotes)
@@ -118,7 +125,7 @@ async def send_answer(
             # The index that answered: a reload since ask() must not be credited.
             index_built_at=answer.index_built_at,
         )
-        markup = answer_keyboard(answer_id, count=shown, offset=offset, has_more=has_more)
+        markup = answer_keyboard(answer_id, count=shown, offset=offset, has_more=has_more, tr=tr)
     for n, chunk in enumerate(chunks):
         first, last = n == 0, n == len(chunks) - 1
         await bot.send_message(

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Message, Update, User
 from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.i18n import (
+    DEFAULT_LANGUAGE,
+    N_,
+    Translations,
+    for_update,
+    other_languages,
+    translation,
+    translator,
+)
 from bot.ratelimit import limit_message
 from bot.state import BotState, get_state
 from bot.texts import render_help, render_sources, render_start
@@ -19,29 +29,47 @@ logger = logging.getLogger(__name__)
 Context = CallbackContext[Any, Any, Any, Any]
 
 PUBLIC_COMMANDS = (
-    BotCommand("ask", "Ask a question about the documents"),
-    BotCommand("sources", "The documents I quote from"),
-    BotCommand("help", "How to use me"),
-    BotCommand("start", "What I know, with example questions"),
+    BotCommand("ask", N_("Ask a question about the documents")),
+    BotCommand("sources", N_("The documents I quote from")),
+    BotCommand("help", N_("How to use me")),
+    BotCommand("start", N_("What I know, with example questions")),
 )
 ADMIN_COMMANDS = (
-    BotCommand("reload", "Re-read the corpus folder"),
-    BotCommand("stats", "Index and usage statistics"),
-    BotCommand("unanswered", "Refused questions of the last 30 days"),
-    BotCommand("feedback", "Answers given a 👎"),
-    BotCommand("remove", "Move a document to the corpus' .trash folder"),
+    BotCommand("reload", N_("Re-read the corpus folder")),
+    BotCommand("stats", N_("Index and usage statistics")),
+    BotCommand("unanswered", N_("Refused questions of the last 30 days")),
+    BotCommand("feedback", N_("Answers given a 👎")),
+    BotCommand("remove", N_("Move a document to the corpus' .trash folder")),
 )
 EXAMPLE_QUESTIONS = 3
+UNKNOWN_COMMAND = N_("I don't know that command. See /help.")
+NOT_TEXT = N_(
+    "I can only read questions typed as text. (Admins can also send documents: .txt, .md, .pdf, .html, .docx, .odt, .epub.)"
+)
+
+
+def translated(commands: Sequence[BotCommand], tr: Translations) -> list[BotCommand]:
+    return [BotCommand(c.command, tr.gettext(c.description)) for c in commands]
 
 
 async def register_commands(bot: ExtBot[Any], admin_ids: frozenset[int]) -> None:
-    """Publish the command menu; admins see theirs in their private chat only."""
-    await bot.set_my_commands(PUBLIC_COMMANDS)
+    """Publish the command menu, in English by default and in each catalog's language for
+    users of that language; admins see theirs in their private chat only."""
+    languages: list[str | None] = [None, *other_languages()]
+    for language in languages:
+        tr = translation(language or DEFAULT_LANGUAGE)
+        await bot.set_my_commands(translated(PUBLIC_COMMANDS, tr), language_code=language)
     for admin_id in sorted(admin_ids):
         try:
-            await bot.set_my_commands(
-                PUBLIC_COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
-            )
+            # Telegram prefers a chat scope without language over the default with one: the
+            # admin's scope gets every language too.
+            for language in languages:
+                tr = translation(language or DEFAULT_LANGUAGE)
+                await bot.set_my_commands(
+                    translated(PUBLIC_COMMANDS + ADMIN_COMMANDS, tr),
+                    scope=BotCommandScopeChat(admin_id),
+                    language_code=language,
+                )
         except TelegramError as exc:
             # Telegram refuses a chat scope until the admin has opened a chat with the bot.
             logger.warning("Admin commands not set for user %s: %s", admin_id, exc)
@@ -52,7 +80,8 @@ async def throttled(state: BotState, message: Message, user: User | None) -> boo
     messages in it are ignored, so that a flood in a group gets one reply, not one each."""
     if user is not None and (wait := state.limiter.check(user.id)):
         if state.limiter.first_refusal(user.id, wait):
-            await message.reply_text(limit_message(wait), do_quote=True)
+            tr = translator(user.language_code)
+            await message.reply_text(limit_message(wait, tr=tr), do_quote=True)
         return True
     return False
 
@@ -71,7 +100,10 @@ async def start(update: Update, context: Context) -> None:
         examples = []
     await message.reply_text(
         render_start(
-            state.engine.stats(), examples, is_admin=state.is_admin(user.id if user else None)
+            state.engine.stats(),
+            examples,
+            is_admin=state.is_admin(user.id if user else None),
+            tr=for_update(update),
         )
     )
 
@@ -83,7 +115,9 @@ async def help_command(update: Update, context: Context) -> None:
     state = get_state(context)
     await message.reply_text(
         render_help(
-            is_admin=state.is_admin(user.id if user else None), bot_username=context.bot.username
+            is_admin=state.is_admin(user.id if user else None),
+            bot_username=context.bot.username,
+            tr=for_update(update),
         )
     )
 
@@ -95,18 +129,18 @@ async def sources(update: Update, context: Context) -> None:
     state = get_state(context)
     if await throttled(state, message, user):
         return
-    await message.reply_text(render_sources(state.engine.documents(), state.engine.failed_files()))
+    await message.reply_text(
+        render_sources(state.engine.documents(), state.engine.failed_files(), tr=for_update(update))
+    )
 
 
 async def unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is not None:
-        await message.reply_text("I don't know that command. See /help.")
+        await message.reply_text(for_update(update).gettext(UNKNOWN_COMMAND))
 
 
 async def not_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is not None:
-        await message.reply_text(
-            "I can only read questions typed as text. (Admins can also send documents: .txt, .md, .pdf, .html, .docx, .odt, .epub.)"
-        )
+        await message.reply_text(for_update(update).gettext(NOT_TEXT))

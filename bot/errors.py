@@ -11,13 +11,15 @@ from telegram import CallbackQuery, Update
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import CallbackContext
 
+from bot.i18n import N_, for_update
+
 logger = logging.getLogger(__name__)
 
 REDACTED = "<redacted>"
 _secrets: set[str] = set()
 _factory_installed = False
 
-FRIENDLY_ERROR = "😕 Sorry, something went wrong on my side. Please try again in a moment."
+FRIENDLY_ERROR = N_("😕 Sorry, something went wrong on my side. Please try again in a moment.")
 # Recently answered callback queries (Telegram refuses a second answer); a few per update
 # being handled at once is plenty.
 ANSWERED_KEY = "qabot_answered_callbacks"
@@ -135,16 +137,17 @@ async def on_error(update: object, context: Context) -> None:
         logger.error("Error while handling %s", describe(update), exc_info=error)
     if not isinstance(update, Update):
         return
+    friendly = for_update(update).gettext(FRIENDLY_ERROR)
     try:
         if update.callback_query:
             # Answered already when what failed came after the answer (sending a page, say).
             if update.callback_query.id not in _answered(context):
-                await answer_callback(update.callback_query, context, FRIENDLY_ERROR)
+                await answer_callback(update.callback_query, context, friendly)
         elif update.inline_query:
             # No results rather than a spinner until the client gives up.
             await update.inline_query.answer([], cache_time=0, is_personal=True)
         elif update.effective_message and update.effective_chat and not forbidden:
-            await update.effective_message.reply_text(FRIENDLY_ERROR, do_quote=True)
+            await update.effective_message.reply_text(friendly, do_quote=True)
     except TelegramError as exc:
         logger.warning("Could not tell the user about the error: %s", exc)
 

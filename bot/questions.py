@@ -18,6 +18,7 @@ from telegram.ext import CallbackContext
 from bot.answering import quote_refs, send_answer
 from bot.chat_action import typing_while_slow
 from bot.commands import throttled
+from bot.i18n import N_, for_update
 from bot.oplog import log_question
 from bot.render import clip, inline_description, plain_source, render_inline_message
 from bot.smalltalk import small_talk_reply
@@ -35,9 +36,10 @@ INLINE_RESULTS = 5
 MIN_INLINE_CHARS = 3
 INLINE_CACHE_SECONDS = 60
 
-USAGE_ASK = "Ask me like this: <code>/ask When did the conflict start?</code>"
-NOT_READY = "⏳ I'm still reading my documents. Please ask again in a minute."
-SEARCH_FAILED = "😕 I couldn't search my documents just now. Please try again later."
+USAGE_ASK = N_("Ask me like this: <code>/ask When did the conflict start?</code>")
+NOT_READY = N_("⏳ I'm still reading my documents. Please ask again in a minute.")
+SEARCH_FAILED = N_("😕 I couldn't search my documents just now. Please try again later.")
+TOO_LONG = N_("That's a long one! Please keep questions under {limit} characters.")
 
 
 def addressed_text(message: Message, bot_id: int, bot_username: str | None) -> str | None:
@@ -92,19 +94,19 @@ async def answer_question(update: Update, context: Context, raw_question: str) -
     if message is None or chat is None:
         return
     state = get_state(context)
+    tr = for_update(update)
     question = normalize_space(raw_question)
     if not question:
-        await message.reply_text(USAGE_ASK, do_quote=True)
+        await message.reply_text(tr.gettext(USAGE_ASK), do_quote=True)
         return
     if len(question) > MAX_QUESTION_CHARS:
         await message.reply_text(
-            f"That's a long one! Please keep questions under {MAX_QUESTION_CHARS} characters.",
-            do_quote=True,
+            tr.gettext(TOO_LONG).format(limit=MAX_QUESTION_CHARS), do_quote=True
         )
         return
     if await throttled(state, message, user):
         return
-    if (friendly := small_talk_reply(question)) is not None:
+    if (friendly := small_talk_reply(question, tr=tr)) is not None:
         # Not a question: not logged, never counted as refused.
         await message.reply_text(friendly, do_quote=True)
         return
@@ -113,11 +115,11 @@ async def answer_question(update: Update, context: Context, raw_question: str) -
         try:
             answer = await state.engine.ask(question, limit=state.config.results_per_answer)
         except IndexNotReadyError:
-            await message.reply_text(NOT_READY, do_quote=True)
+            await message.reply_text(tr.gettext(NOT_READY), do_quote=True)
             return
         except QabotError:
             logger.exception("Search failed for chat %s", chat.id)
-            await message.reply_text(SEARCH_FAILED, do_quote=True)
+            await message.reply_text(tr.gettext(SEARCH_FAILED), do_quote=True)
             return
         question_id = await state.storage.log_question(
             user_id=user.id if user else None,
@@ -137,6 +139,7 @@ async def answer_question(update: Update, context: Context, raw_question: str) -
         answer=answer,
         question_id=question_id,
         thread_id=thread_id,
+        tr=tr,
     )
 
 
@@ -191,15 +194,18 @@ async def inline_query(update: Update, context: Context) -> None:
         latency_ms=answer.latency_ms,
     )
     quotes = () if answer.abstained else answer.quotes[:INLINE_RESULTS]
+    tr = for_update(update)
     results = [
         InlineQueryResultArticle(
             id=str(n),
             title=clip(plain_source(quote.document), 100),
             description=inline_description(quote),
             input_message_content=InputTextMessageContent(
-                render_inline_message(quote), parse_mode=ParseMode.HTML
+                render_inline_message(quote, tr=tr), parse_mode=ParseMode.HTML
             ),
         )
         for n, quote in enumerate(quotes)
     ]
-    await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
+    # Personal: the results are in the user's language ("p. 12"), so Telegram must not hand
+    # them to another user typing the same query.
+    await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True)

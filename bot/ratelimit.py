@@ -6,6 +6,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from bot.i18n import ENGLISH, Translations
+
 WINDOW_SECONDS = 60.0
 # Clients send an inline query every few keystrokes, so one inline question costs several.
 INLINE_QUERIES_PER_QUESTION = 5
@@ -55,8 +57,8 @@ class QuestionLimiter:
             del self._told_until[user_id]
 
 
-def limit_message(wait_seconds: float) -> str:
+def limit_message(wait_seconds: float, *, tr: Translations = ENGLISH) -> str:
     seconds = max(1, round(wait_seconds))
-    return (
-        f"🐢 You're asking faster than I can keep up. Please wait about {seconds} s and ask again."
-    )
+    return tr.gettext(
+        "🐢 You're asking faster than I can keep up. Please wait about {seconds} s and ask again."
+    ).format(seconds=seconds)

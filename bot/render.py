@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
+from bot.i18n import ENGLISH, Translations
 from retrieval.models import Answer, Context, DocumentMeta, Quote
 
 MAX_MESSAGE_CHARS = 4096
@@ -176,19 +177,21 @@ def _fit_quote(text: str, terms: Sequence[str], budget: int) -> str:
     return out
 
 
-def location(quote: Quote) -> list[str]:
+def location(quote: Quote, *, tr: Translations = ENGLISH) -> list[str]:
     """Where in its document a quote is: "p. 12", "§ Remote work" (plain text)."""
-    parts = [f"p. {quote.page}"] if quote.page is not None else []
+    # Translators: the page of a PDF a quote is on.
+    page = tr.gettext("p. {page}")
+    parts = [page.format(page=quote.page)] if quote.page is not None else []
     if quote.section:
         parts.append(f"§ {clip(quote.section, MAX_FIELD_CHARS)}")
     return parts
 
 
-def render_quote(quote: Quote, number: int | None = None) -> str:
+def render_quote(quote: Quote, number: int | None = None, *, tr: Translations = ENGLISH) -> str:
     """One quote as one HTML block that fits a message: the highlighted text in a
     blockquote (cut between words with "…" if too long), then its source."""
     label = f"<b>{number}.</b> " if number is not None else ""
-    where = "".join(f" · {esc(part)}" for part in location(quote))
+    where = "".join(f" · {esc(part)}" for part in location(quote, tr=tr))
     source = f"{label}{render_source(quote.document)}{where}"
     budget = MAX_MESSAGE_CHARS - len(source) - 40  # > 2000: render_source is clamped
     text = _fit_quote(quote.text.strip(), quote.terms, budget)
@@ -218,20 +221,25 @@ def pack(blocks: Iterable[str], *, separator: str = "\n\n") -> list[str]:
     return chunks
 
 
-def render_refusal() -> str:
-    return (
+def render_refusal(*, tr: Translations = ENGLISH) -> str:
+    return tr.gettext(
         "I couldn't find anything in my documents that answers this. 🤔\n"
         "Try other words, see /sources for what I know about, or /help."
     )
 
 
-def answer_page(answer: Answer, *, offset: int = 0) -> tuple[list[str], int]:
+def answer_page(
+    answer: Answer, *, offset: int = 0, tr: Translations = ENGLISH
+) -> tuple[list[str], int]:
     """An answer as at most :data:`MAX_MESSAGES_PER_ANSWER` messages, and how many of its
     quotes they show (numbered from ``offset + 1``); the rest belong on the next page."""
     if answer.abstained or not answer.quotes:
-        refusal = render_refusal() if offset == 0 else "That's all I found — no more quotes."
+        if offset == 0:
+            refusal = render_refusal(tr=tr)
+        else:
+            refusal = tr.gettext("That's all I found — no more quotes.")
         return [refusal], 0
-    blocks = [render_quote(q, n) for n, q in enumerate(answer.quotes, start=offset + 1)]
+    blocks = [render_quote(q, n, tr=tr) for n, q in enumerate(answer.quotes, start=offset + 1)]
     for shown in range(len(blocks), 0, -1):
         chunks = pack(blocks[:shown])
         if len(chunks) <= MAX_MESSAGES_PER_ANSWER:
@@ -239,22 +247,23 @@ def answer_page(answer: Answer, *, offset: int = 0) -> tuple[list[str], int]:
     raise AssertionError("unreachable: one block always fits one message")  # pragma: no cover
 
 
-def render_answer(answer: Answer, *, offset: int = 0) -> list[str]:
+def render_answer(answer: Answer, *, offset: int = 0, tr: Translations = ENGLISH) -> list[str]:
     """The messages of :func:`answer_page`."""
-    return answer_page(answer, offset=offset)[0]
+    return answer_page(answer, offset=offset, tr=tr)[0]
 
 
 # --- context ----------------------------------------------------------------------------------
 
 
-def render_context(context: Context) -> str:
+def render_context(context: Context, *, tr: Translations = ENGLISH) -> str:
     """The paragraph around a quote, the quote itself underlined, cut to fit one message."""
     text = context.text
     start = max(0, min(context.quote_start, len(text)))
     end = max(start, min(context.quote_end, len(text)))
-    header = f"📄 Context from {render_source(context.document)}\n\n"
+    source = render_source(context.document)
+    header = tr.gettext("📄 Context from {source}").format(source=source) + "\n\n"
     if len(header) > MAX_MESSAGE_CHARS // 2:  # pragma: no cover - render_source is clamped
-        header = "📄 Context\n\n"
+        header = tr.gettext("📄 Context") + "\n\n"
     budget = MAX_MESSAGE_CHARS - len(header) - 60  # > 1900: the header is at most half
 
     def body(lo: int, hi: int) -> str:
@@ -284,9 +293,9 @@ def render_context(context: Context) -> str:
 # --- inline mode --------------------------------------------------------------------------------
 
 
-def render_inline_message(quote: Quote) -> str:
+def render_inline_message(quote: Quote, *, tr: Translations = ENGLISH) -> str:
     """The message an inline result sends: the quote and its source, within one message."""
-    return render_quote(quote)
+    return render_quote(quote, tr=tr)
 
 
 def inline_description(quote: Quote) -> str:

@@ -18,6 +18,7 @@ from telegram.ext import CallbackContext
 
 from bot.admin import NOT_ADMIN
 from bot.errors import answer_callback
+from bot.i18n import ENGLISH, N_, Translations, for_update
 from bot.render import clip, esc
 from bot.state import BotState, get_state
 
@@ -32,6 +33,7 @@ QUOTE_CHARS = 300
 PAGE_PATTERN = r"^(?:un|fb):\d{1,6}$"
 _NOT_INLINE = "NOT (chat_type = 'inline' OR chat_type LIKE 'inline:%')"
 _EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
+LIST_EXPIRED = N_("This list has expired — send the command again.")
 
 
 def normalize_question(question: str) -> str:
@@ -101,25 +103,36 @@ async def disliked_answers(db: aiosqlite.Connection) -> list[Disliked]:
     return found
 
 
-def render_unanswered(items: Sequence[Unanswered], page: int) -> str:
+def render_unanswered(items: Sequence[Unanswered], page: int, *, tr: Translations = ENGLISH) -> str:
     if not items:
-        return f"🎉 No refused questions in the last {WINDOW_DAYS} days."
+        return tr.gettext("🎉 No refused questions in the last {days} days.").format(
+            days=WINDOW_DAYS
+        )
     start, end, pages = _bounds(len(items), page, UNANSWERED_PER_PAGE)
     lines = [
-        f"<b>Unanswered questions</b>, last {WINDOW_DAYS} days "
-        f"({len(items)} different, page {page + 1}/{pages}):"
+        tr.gettext(
+            "<b>Unanswered questions</b>, last {days} days "
+            "({count} different, page {page}/{pages}):"
+        ).format(days=WINDOW_DAYS, count=len(items), page=page + 1, pages=pages)
     ]
     for item in items[start:end]:
         lines.append(f"{item.count}× {esc(clip(item.question, QUESTION_CHARS))}")
-    lines += ["", "Add a document that answers them (send a .txt or .md file), then ask again."]
+    lines += [
+        "",
+        tr.gettext("Add a document that answers them (send a .txt or .md file), then ask again."),
+    ]
     return "\n".join(lines)
 
 
-def render_feedback(items: Sequence[Disliked], page: int) -> str:
+def render_feedback(items: Sequence[Disliked], page: int, *, tr: Translations = ENGLISH) -> str:
     if not items:
-        return "🎉 No answer has been given a 👎."
+        return tr.gettext("🎉 No answer has been given a 👎.")
     start, end, pages = _bounds(len(items), page, FEEDBACK_PER_PAGE)
-    lines = [f"<b>Answers given a 👎</b> ({len(items)}, page {page + 1}/{pages}):"]
+    lines = [
+        tr.gettext("<b>Answers given a 👎</b> ({count}, page {page}/{pages}):").format(
+            count=len(items), page=page + 1, pages=pages
+        )
+    ]
     for item in items[start:end]:
         votes = f" ({item.downvotes}×👎)" if item.downvotes > 1 else ""
         lines += ["", f"❓ {esc(clip(item.question, QUESTION_CHARS))}{votes}"]
@@ -130,13 +143,17 @@ def render_feedback(items: Sequence[Disliked], page: int) -> str:
     return "\n".join(lines)
 
 
-def page_keyboard(kind: str, page: int, total: int, per_page: int) -> InlineKeyboardMarkup | None:
+def page_keyboard(
+    kind: str, page: int, total: int, per_page: int, *, tr: Translations = ENGLISH
+) -> InlineKeyboardMarkup | None:
     pages = max(1, -(-total // per_page))
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton("◂ Previous", callback_data=f"{kind}:{page - 1}"))
+        row.append(
+            InlineKeyboardButton(tr.gettext("◂ Previous"), callback_data=f"{kind}:{page - 1}")
+        )
     if page + 1 < pages:
-        row.append(InlineKeyboardButton("Next ▸", callback_data=f"{kind}:{page + 1}"))
+        row.append(InlineKeyboardButton(tr.gettext("Next ▸"), callback_data=f"{kind}:{page + 1}"))
     return InlineKeyboardMarkup([row]) if row else None
 
 
@@ -146,15 +163,17 @@ def _bounds(total: int, page: int, per_page: int) -> tuple[int, int, int]:
     return start, start + per_page, pages
 
 
-async def _page(state: BotState, kind: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+async def _page(
+    state: BotState, kind: str, page: int, tr: Translations
+) -> tuple[str, InlineKeyboardMarkup | None]:
     if kind == "un":
         items: Sequence[Any] = await unanswered_questions(state.storage.db)
-        per_page, text = UNANSWERED_PER_PAGE, render_unanswered(items, page)
+        per_page, text = UNANSWERED_PER_PAGE, render_unanswered(items, page, tr=tr)
     else:
         items = await disliked_answers(state.storage.db)
-        per_page, text = FEEDBACK_PER_PAGE, render_feedback(items, page)
+        per_page, text = FEEDBACK_PER_PAGE, render_feedback(items, page, tr=tr)
     page = min(page, max(0, -(-len(items) // per_page) - 1))
-    return text, page_keyboard(kind, page, len(items), per_page)
+    return text, page_keyboard(kind, page, len(items), per_page, tr=tr)
 
 
 async def unanswered(update: Update, context: Context) -> None:
@@ -169,7 +188,7 @@ async def _first_page(update: Update, context: Context, kind: str) -> None:
     message = update.effective_message
     if message is None:
         return
-    text, markup = await _page(get_state(context), kind, 0)
+    text, markup = await _page(get_state(context), kind, 0, for_update(update))
     await message.reply_text(text, reply_markup=markup)
 
 
@@ -179,15 +198,16 @@ async def on_page(update: Update, context: Context) -> None:
     if query is None or not query.data:
         return
     state = get_state(context)
+    tr = for_update(update)
     if not state.is_admin(query.from_user.id):
-        await answer_callback(query, context, NOT_ADMIN)
+        await answer_callback(query, context, tr.gettext(NOT_ADMIN))
         return
     kind, _, number = query.data.partition(":")
     message = query.message
     if not (isinstance(message, Message) and message.is_accessible):
-        await answer_callback(query, context, "This list has expired — send the command again.")
+        await answer_callback(query, context, tr.gettext(LIST_EXPIRED))
         return
-    text, markup = await _page(state, kind, int(number))
+    text, markup = await _page(state, kind, int(number), tr)
     await answer_callback(query, context)
     try:
         await message.edit_text(text, reply_markup=markup)

@@ -172,11 +172,15 @@ async def test_one_log_line_per_question_without_the_token(
 
 
 async def test_description_is_set_at_start(bot: Harness) -> None:
-    [description] = bot.fake.requests_params("setMyDescription")
+    descriptions = bot.fake.requests_params("setMyDescription")
+    [description] = [d for d in descriptions if "language_code" not in d]
     assert "2 documents" in description["description"]
     assert len(description["description"]) <= 512
-    [short] = bot.fake.requests_params("setMyShortDescription")
-    assert 0 < len(short["short_description"]) <= 120
+    [russian] = [d for d in descriptions if d.get("language_code") == "ru"]
+    assert "по 2 документам" in russian["description"]
+    shorts = bot.fake.requests_params("setMyShortDescription")
+    assert {s.get("language_code") for s in shorts} == {None, "ru"}
+    assert all(0 < len(s["short_description"]) <= 120 for s in shorts)
 
 
 async def test_reload_and_upload_log_one_line_with_the_admin(
