@@ -194,9 +194,10 @@ class Engine:
             new_parts: list[Part] = []
             file_stats: dict[str, tuple[int, int] | None] = {}
             try:
-                index, changed_ids, skipped, seen, new_parts = await asyncio.to_thread(
+                index, parsed, skipped, seen, new_parts = await asyncio.to_thread(
                     self._update, serving, current, stale, progress, known_stats, file_stats
                 )
+                changed_ids = tuple(sorted(d.meta.id for d in parsed))
                 added = tuple(i for i in changed_ids if i not in stored)
                 changed = tuple(i for i in changed_ids if i in stored)
                 # A file that became unusable is dropped too: serving its old text would be stale.
@@ -208,8 +209,7 @@ class Engine:
                     generation = uuid.uuid4().hex
                     async with self.store.transaction():
                         await self.store.apply(
-                            [p.segment.document(n, index.vocabulary) for p in new_parts
-                             for n in range(len(p.segment.documents))],
+                            parsed,
                             removed,
                             {
                                 "pipeline": PIPELINE_VERSION,
@@ -251,9 +251,9 @@ class Engine:
         progress: FileProgress | None,
         known_stats: dict[str, tuple[int, int]],
         file_stats: dict[str, tuple[int, int] | None],
-    ) -> tuple[Index | None, tuple[str, ...], list[SkippedFile], set[str], list[Part]]:
+    ) -> tuple[Index | None, list[ParsedDocument], list[SkippedFile], set[str], list[Part]]:
         """Parse the files whose content differs from ``stored`` (path -> hash) into new
-        segments; the updated index, or ``None`` when nothing changed.
+        segments; the updated index (``None`` when nothing changed) and the documents parsed.
 
         A file whose size and modification time equal ``known_stats`` is not read. The stats
         to record for the files read go into ``file_stats``.
@@ -314,7 +314,7 @@ class Engine:
         serving_ids = {d.meta.id for d in serving.documents}
         dropped = set(changed_ids) | (set(stored) - seen) | (serving_ids - seen)
         if not new_parts and not (dropped & serving_ids) and not stale:
-            return None, changed_ids, skipped, seen, []
+            return None, parsed, skipped, seen, []
         parts = [
             Part(
                 p.segment,
@@ -326,7 +326,7 @@ class Engine:
         merged = self._directory.merge_small(parts + new_parts, vocabulary, self.index_settings)
         new_parts += [p for p in merged if p not in parts and p not in new_parts]
         index = Index(settings=self.index_settings, parts=merged, vocabulary=vocabulary)
-        return index, changed_ids, skipped, seen, new_parts
+        return index, parsed, skipped, seen, new_parts
 
     async def add_document(self, filename: str, data: bytes, *, max_bytes: int) -> ReindexReport:
         """Validate an uploaded file, store it in the corpus directory and index it.

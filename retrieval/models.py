@@ -26,6 +26,12 @@ class Span:
     start: int
     end: int
 
+    def __reduce__(self) -> tuple[type[Span], tuple[int, int]]:
+        # Pickled by the constructor: a frozen dataclass's default state restore looks up its
+        # fields for every object, which made receiving parsed documents from the worker
+        # processes a serial cost of indexing.
+        return Span, (self.start, self.end)
+
 
 @dataclass(frozen=True, slots=True)
 class SentenceRecord:
@@ -39,6 +45,14 @@ class SentenceRecord:
     """1-based page of a PDF the sentence starts on."""
     section: str | None = None
     """The nearest heading above the sentence."""
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[SentenceRecord], tuple[int, int, int, tuple[str, ...], int | None, str | None]]:
+        # See Span.__reduce__.
+        return SentenceRecord, (
+            self.paragraph, self.start, self.end, self.tokens, self.page, self.section
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
