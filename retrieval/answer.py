@@ -11,6 +11,13 @@ from functools import lru_cache
 import numpy as np
 
 from retrieval.evidence import FEATURES, expected_type, refusal_model, type_match
+from retrieval.features import (
+    context_terms,
+    feedback_share,
+    feedback_terms,
+    phrase_share,
+    question_pairs,
+)
 from retrieval.index import Index
 from retrieval.language import question_language
 from retrieval.models import Answer, Quote
@@ -40,11 +47,19 @@ class AnswerSettings:
     """Weight of the share of the question's term weight in the densest 8-token window."""
     coverage_weight: float = 0.0
     """Weight of the share of the question's term weight the sentence itself holds."""
+    phrase_weight: float = 0.0
+    """Weight of the share of the question's consecutive term pairs found in the sentence."""
+    feedback_weight: float = 0.0
+    """Weight of the share of pseudo-relevance feedback terms (from the best passages) held."""
+    feedback_passages: int = 3
+    """How many of the best passages give the feedback terms."""
+    feedback_terms: int = 10
+    """How many feedback terms are kept."""
     min_confidence: float | None = None
     """Refuse when the refusal model's probability is below this (None: the model's own)."""
 
 
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_WORD = re.compile(r"[^\W\d_](?:\.[^\W\d_])+\.?(?![^\W_])|[^\W_]+(?:['’-][^\W_]+)*")
 # A sentence that starts like this leans on the one before it.
 _LEANS_BACK = re.compile(
     r"^[\"'“‘(]?(?:But|However|And|So|Yet|Also|This|That|These|Those|It|Its|He|She|They|His|Her"
@@ -197,6 +212,7 @@ def rank_sentences(
     )
     combined = _normalised(own) + settings.passage_weight * _normalised(around)
     combined = combined + _features(index, ids, settings, weights, question)
+    combined = combined + _more_features(index, ids, settings, query, weights, passage_scores)
     ranked = [
         _Candidate(s, float(score), _weight_present(index, range(s, s + 1), weights), float(o))
         for s, score, o in zip(ids, combined, own, strict=True)
@@ -219,8 +235,9 @@ def _features(
     for n, sentence in enumerate(ids):
         tokens = index.sentence_tokens[sentence]
         if settings.title_weight:
-            title = _title_terms(index.documents[index.sentences[sentence].document].meta.title)
-            present = title.union(tokens)
+            row = index.sentences[sentence]
+            context = context_terms(index.documents[row.document].meta.title, row.section)
+            present = context.union(tokens)
             share = sum(w for t, w in weights.items() if t in present) / total
             bonus[n] += settings.title_weight * share
         if kind is not None and type_match(kind, index.sentence_text(sentence), question):
@@ -232,6 +249,55 @@ def _features(
         if settings.proximity_weight:
             bonus[n] += settings.proximity_weight * _densest(tokens, weights) / total
     return bonus
+
+
+def _more_features(
+    index: Index,
+    ids: list[int],
+    settings: AnswerSettings,
+    query: list[str],
+    weights: dict[str, float],
+    passage_scores: dict[int, float],
+) -> np.ndarray | float:
+    """Phrase and pseudo-relevance feedback bonuses (:mod:`retrieval.features`)."""
+    if not (settings.phrase_weight or settings.feedback_weight):
+        return 0.0
+    bonus = np.zeros(len(ids))
+    pairs = question_pairs(query, weights) if settings.phrase_weight else {}
+    expansion: dict[str, float] = {}
+    if settings.feedback_weight:
+        best = list(passage_scores.items())[: settings.feedback_passages]
+        feedback = [(_passage_tokens(index, p), score) for p, score in best]
+        expansion = feedback_terms(feedback, weights, _TermWeights(index), settings.feedback_terms)
+    for n, sentence in enumerate(ids):
+        tokens = index.sentence_tokens[sentence]
+        if pairs:
+            bonus[n] += settings.phrase_weight * phrase_share(tokens, pairs)
+        if expansion:
+            bonus[n] += settings.feedback_weight * feedback_share(tokens, expansion)
+    return bonus
+
+
+class _TermWeights(dict[str, float]):
+    """:meth:`Index.term_weight` as a mapping, computed on first use."""
+
+    def __init__(self, index: Index) -> None:
+        super().__init__()
+        self._index = index
+
+    def get(self, term: str, default: float | None = None) -> float:  # type: ignore[override]
+        if term not in self:
+            self[term] = self._index.term_weight(term)
+        return self[term]
+
+
+def _passage_tokens(index: Index, passage: int) -> list[tuple[str, ...]]:
+    first, last = index.passages[passage]
+    return [
+        index.sentence_tokens[i]
+        for i in range(first, last + 1)
+        if index.sentences[i].passage == passage
+    ]
 
 
 def _densest(tokens: tuple[str, ...], weights: dict[str, float], width: int = 8) -> float:

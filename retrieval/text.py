@@ -37,8 +37,9 @@ _TERMINAL = ".!?…"
 _CLOSERS = "\"'”’»)]"
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
-# A word: letters and digits, with inner apostrophes ("o'brien", "don't"); "_" separates.
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+# A word: letters and digits, with inner apostrophes ("o'brien", "don't"); "_" separates. A
+# dotted acronym ("U.S.A.", "s.h.i.e.l.d", "e.g.") is one word: single letters joined by dots.
+_WORD = re.compile(r"[^\W\d_](?:\.[^\W\d_])+\.?(?![^\W_])|[^\W_]+(?:'[^\W_]+)*")
 # The clitics NLTK's word tokenizer splits off ("don't" -> "do" "n't", "it's" -> "it" "'s").
 _CLITIC = re.compile(r"^(.+?)(n't|'s|'m|'d|'ll|'re|'ve)$")
 # NLTK's other contractions ("cannot" -> "can" "not").
@@ -215,6 +216,10 @@ def tokenize(text: str, language: str = "en") -> list[str]:
     stop = _ignored_words()
     terms: list[str] = []
     for word in _WORD.findall(text.translate(_APOSTROPHES)):
+        if "." in word:
+            # A dotted acronym: the letters without dots, as its undotted form is indexed.
+            terms.append(_stem(word.replace(".", "").lower()))
+            continue
         lower = word.lower()
         for part in _word_parts(lower):
             if part not in stop or (part == lower and len(word) > 1 and word.isupper()):
@@ -250,7 +255,7 @@ def _tokenize_other(text: str, language: str) -> list[str]:
     stop, stem = _analyzer(language)
     terms: list[str] = []
     for word in _WORD.findall(text.translate(_APOSTROPHES).translate(_FOLD)):
-        lower = word.lower()
+        lower = word.replace(".", "").lower()
         if lower not in stop or (len(word) > 1 and word.isupper()):
             terms.append(stem(lower))
     return terms
