@@ -15,8 +15,13 @@ from retrieval.features import (
     context_terms,
     feedback_share,
     feedback_terms,
+    form_share,
+    lent_share,
     phrase_share,
+    question_forms,
     question_pairs,
+    refers_back,
+    rewrite_query,
 )
 from retrieval.index import Index
 from retrieval.language import question_language
@@ -51,6 +56,14 @@ class AnswerSettings:
     """Weight of the share of the question's consecutive term pairs found in the sentence."""
     feedback_weight: float = 0.0
     """Weight of the share of pseudo-relevance feedback terms (from the best passages) held."""
+    antecedent_weight: float = 0.0
+    """Weight of the question's share that a sentence referring back gets from the one before."""
+    rewrites: int = 0
+    """1: drop the words of asking forms ("how *many*", "in what *year*") from the query."""
+    form_weight: float = 0.0
+    """Weight of the share of the question's words found written the same way (not stemmed)."""
+    form_names: int = 0
+    """1: only the question's capitalised words (names) count for ``form_weight``."""
     feedback_passages: int = 3
     """How many of the best passages give the feedback terms."""
     feedback_terms: int = 10
@@ -190,6 +203,8 @@ def rank_sentences(
     for the features computed over the candidates only (title, answer type, proximity);
     ``question`` is the question's text, for its answer type.
     """
+    if settings.rewrites:
+        query = rewrite_query(question, query)
     if not query or not index.sentences:
         return []
     passage_scores = {h.unit: h.score for h in index.passage_scorer.top(query, settings.passages)}
@@ -212,7 +227,9 @@ def rank_sentences(
     )
     combined = _normalised(own) + settings.passage_weight * _normalised(around)
     combined = combined + _features(index, ids, settings, weights, question)
-    combined = combined + _more_features(index, ids, settings, query, weights, passage_scores)
+    combined = combined + _more_features(
+        index, ids, settings, query, weights, passage_scores, question
+    )
     ranked = [
         _Candidate(s, float(score), _weight_present(index, range(s, s + 1), weights), float(o))
         for s, score, o in zip(ids, combined, own, strict=True)
@@ -258,12 +275,23 @@ def _more_features(
     query: list[str],
     weights: dict[str, float],
     passage_scores: dict[int, float],
+    question: str,
 ) -> np.ndarray | float:
-    """Phrase and pseudo-relevance feedback bonuses (:mod:`retrieval.features`)."""
-    if not (settings.phrase_weight or settings.feedback_weight):
+    """Phrase, exact-form and pseudo-relevance feedback bonuses (:mod:`retrieval.features`)."""
+    if not (
+        settings.phrase_weight
+        or settings.feedback_weight
+        or settings.form_weight
+        or settings.antecedent_weight
+    ):
         return 0.0
     bonus = np.zeros(len(ids))
     pairs = question_pairs(query, weights) if settings.phrase_weight else {}
+    forms = (
+        question_forms(question, weights, bool(settings.form_names))
+        if settings.form_weight
+        else {}
+    )
     expansion: dict[str, float] = {}
     if settings.feedback_weight:
         best = list(passage_scores.items())[: settings.feedback_passages]
@@ -275,6 +303,15 @@ def _more_features(
             bonus[n] += settings.phrase_weight * phrase_share(tokens, pairs)
         if expansion:
             bonus[n] += settings.feedback_weight * feedback_share(tokens, expansion)
+        if forms:
+            bonus[n] += settings.form_weight * form_share(index.sentence_text(sentence), forms)
+        if (
+            settings.antecedent_weight
+            and _same_paragraph(index, sentence)
+            and refers_back(index.sentence_text(sentence))
+        ):
+            previous = index.sentence_tokens[sentence - 1]
+            bonus[n] += settings.antecedent_weight * lent_share(tokens, previous, weights)
     return bonus
 
 

@@ -10,16 +10,25 @@ the index:
   "steel workers") found in the sentence in the same order, at most one term apart;
 - :func:`feedback_terms` and :func:`feedback_share`: pseudo-relevance feedback over the best
   passages (RM3-like): the terms that dominate them besides the question's own, and how much
-  of that weight a candidate holds.
+  of that weight a candidate holds;
+- :func:`question_forms` and :func:`form_share`: the question's words as written, matched
+  without stemming;
+- :func:`refers_back`: a sentence whose first words point at an earlier one ("It was
+  commissioned by Odo"), which then lends it the question terms it names ("the Tapestry");
+- :func:`rewrite_query`: a short curated list of question forms whose words the answer does
+  not repeat ("*how many* people", "*in what year*", "*what is the name of*").
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from itertools import pairwise
 
 from retrieval.text import tokenize
+
+_SURFACE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 Pair = tuple[str, str]
 
@@ -107,3 +116,82 @@ def feedback_share(tokens: Sequence[str], expansion: Mapping[str, float]) -> flo
         return 0.0
     held = set(tokens)
     return sum(w for t, w in expansion.items() if t in held) / total
+
+
+def question_forms(
+    question: str, weights: Mapping[str, float], names_only: bool = False
+) -> dict[str, float]:
+    """The question's words as written (lowercased), each with the weight of its term: what an
+    exact match rewards beyond the stem ("Mathes" is not "math"). ``names_only`` keeps the
+    capitalised words after the first."""
+    forms: dict[str, float] = {}
+    for n, match in enumerate(_SURFACE.finditer(question)):
+        word = match.group()
+        if names_only and (n == 0 or not word[0].isupper()):
+            continue
+        terms = tokenize(word)
+        if len(terms) == 1 and terms[0] in weights:
+            forms[word.lower()] = weights[terms[0]]
+    return forms
+
+
+def form_share(text: str, forms: Mapping[str, float]) -> float:
+    """The share of ``forms``' weight found written the same way in ``text``."""
+    total = sum(forms.values())
+    if not total:
+        return 0.0
+    held = {w.lower() for w in _SURFACE.findall(text)}
+    return sum(w for f, w in forms.items() if f in held) / total
+
+
+# Question forms whose marked word asks for the answer instead of naming it: the answer
+# sentence says "12,000 people", "in 1990", "the Nile", not "many", "year", "name".
+_FORMS = re.compile(
+    r"\bhow\s+(?P<a>many|much)\b"
+    r"|\b(?:in\s+|on\s+|during\s+)?(?:what|which)\s+(?P<b>year|century|decade|month|day|date)\b"
+    r"|\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|an?\s+)?(?P<c>name|names)\s+of\b"
+    r"|\bwhat\s+(?P<d>name)\b"
+    r"|\b(?:what|which)\s+(?P<e>type|types|kind|kinds|sort|sorts)\s+of\b",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=4096)
+def _asking_terms(question: str) -> frozenset[str]:
+    found: set[str] = set()
+    for match in _FORMS.finditer(question):
+        word = next(g for g in match.groups() if g)
+        found.update(tokenize(word.lower()))
+    return frozenset(found)
+
+
+def rewrite_query(question: str, query: Sequence[str]) -> list[str]:
+    """``query`` without the terms of the question's asking forms (:data:`_FORMS`); the query
+    unchanged when nothing else would be left."""
+    asking = _asking_terms(question)
+    kept = [t for t in query if t not in asking]
+    return kept if kept else list(query)
+
+
+# A pronoun or demonstrative among the first words: the sentence names its subject earlier.
+_REFERS_BACK = re.compile(
+    r"^\W*(?:\S+\s+){0,4}?(?:he|she|it|they|his|her|its|their|him|them|this|these|those"
+    r"|that\s+(?:year|time|day|period)|the\s+same)\b",
+    re.IGNORECASE,
+)
+
+
+def refers_back(text: str) -> bool:
+    """Whether ``text`` refers to something named before it (a pronoun in its first words)."""
+    return bool(_REFERS_BACK.match(text))
+
+
+def lent_share(
+    tokens: Sequence[str], previous: Sequence[str], weights: Mapping[str, float]
+) -> float:
+    """The share of the question's weight the previous sentence holds and this one lacks."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    held, before = set(tokens), set(previous)
+    return sum(w for t, w in weights.items() if t in before and t not in held) / total

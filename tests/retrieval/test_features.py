@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from retrieval.answer import AnswerSettings, rank_sentences
 from retrieval.corpus import iter_corpus_files, load_document
 from retrieval.features import (
     context_terms,
     feedback_share,
     feedback_terms,
+    form_share,
+    lent_share,
     phrase_share,
+    question_forms,
     question_pairs,
+    refers_back,
+    rewrite_query,
 )
 from retrieval.index import Index
 from retrieval.text import tokenize
@@ -90,3 +97,81 @@ def test_feedback_terms_come_from_the_best_passages_without_the_question_terms()
     assert "nile" not in feedback_terms(passages, {"nile": 1.0})
     assert feedback_terms([], {"nile": 1.0}) == {}
     assert feedback_share(("flood", "x"), terms) > feedback_share(("egypt",), terms) > 0
+
+
+def test_question_forms_keep_words_as_written() -> None:
+    weights = {"paper": 2.0, "math": 1.0, "write": 0.5}
+    forms = question_forms("What paper did Mathes write?", weights)
+    assert forms == {"paper": 2.0, "mathes": 1.0, "write": 0.5}
+    assert question_forms("What paper did Mathes write?", weights, names_only=True) == {
+        "mathes": 1.0
+    }
+    # "maths" and "Mathes" share the stem "math"; only the written form tells them apart.
+    assert form_share("Professor Mathes wrote a paper.", forms) > form_share(
+        "The maths paper.", forms
+    )
+    assert form_share("anything", {}) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "dropped"),
+    [
+        ("How many people live in Warsaw?", "mani"),
+        ("How much did the bridge cost?", "much"),
+        ("In what year did the bridge open?", "year"),
+        ("What century was the castle built?", "centuri"),
+        ("What is the name of the river?", "name"),
+        ("What type of engine does it use?", "type"),
+    ],
+)
+def test_rewrite_drops_the_asking_words(question: str, dropped: str) -> None:
+    query = tokenize(question)
+    assert dropped in query
+    rewritten = rewrite_query(question, query)
+    assert dropped not in rewritten
+    assert set(rewritten) == set(query) - {dropped}
+
+
+def test_rewrite_keeps_words_that_name_the_topic() -> None:
+    for question in ("Why do many people live in Warsaw?", "Which name did he choose?"):
+        assert rewrite_query(question, tokenize(question)) == tokenize(question)
+    assert rewrite_query("How many?", ["mani"]) == ["mani"]  # never an empty query
+
+
+def test_refers_back_sees_pronouns_in_the_first_words() -> None:
+    assert refers_back("It was commissioned by Odo.")
+    assert refers_back("During that year, Tesla worked in Pittsburgh.")
+    assert refers_back("In 1888 he moved.")
+    assert not refers_back("The Panthers then blew out the Cardinals.")
+    assert not refers_back("Italy is a country.")
+
+
+def test_lent_share_is_what_the_previous_sentence_adds() -> None:
+    weights = {"tapestri": 3.0, "commiss": 1.0}
+    assert lent_share(("commiss", "odo"), ("bayeux", "tapestri"), weights) == 0.75
+    assert lent_share(("commiss", "tapestri"), ("tapestri",), weights) == 0.0
+
+
+def test_a_sentence_referring_back_borrows_its_antecedent(tmp_path: Path) -> None:
+    (tmp_path / "art.txt").write_text(
+        "Norman art\n\nThe most famous work of Norman art, praised by scholars and visitors for "
+        "centuries, is the Bayeux Tapestry. It was "
+        "commissioned by Odo, the Bishop of Bayeux.\n\nThe cathedral was commissioned by the "
+        "king.\n\nA tapestry hung in the hall.\n\nKnights rode horses.\n\nFarmers grew wheat.\n",
+        encoding="utf-8",
+    )
+    index = build_index(tmp_path)
+    question = "Who commissioned the tapestry?"
+    query = list(dict.fromkeys(tokenize(question)))
+    weights = {t: index.term_weight(t) for t in query}
+
+    def scores(settings: AnswerSettings) -> dict[str, float]:
+        ranked = rank_sentences(index, query, settings, weights, question)
+        return {index.sentence_text(c.sentence)[:14]: c.score for c in ranked}
+
+    lent, plain = scores(AnswerSettings(antecedent_weight=1.0)), scores(AnswerSettings())
+    # "It was commissioned by Odo" gets the tapestry of the sentence before it; the cathedral's
+    # sentence names its own subject.
+    share = weights["tapestri"] / sum(weights.values())
+    assert lent["It was commiss"] == pytest.approx(plain["It was commiss"] + share)
+    assert lent["The cathedral "] == plain["The cathedral "]
