@@ -12,6 +12,7 @@ import numpy as np
 
 from retrieval.evidence import FEATURES, expected_type, refusal_model, type_match
 from retrieval.features import (
+    compound_terms,
     context_terms,
     feedback_share,
     feedback_terms,
@@ -58,6 +59,8 @@ class AnswerSettings:
     """Weight of the share of pseudo-relevance feedback terms (from the best passages) held."""
     antecedent_weight: float = 0.0
     """Weight of the question's share that a sentence referring back gets from the one before."""
+    compounds: int = 0
+    """1: add the other spelling of the question's compounds ("steel workers", "steelworkers")."""
     rewrites: int = 0
     """1: drop the words of asking forms ("how *many*", "in what *year*") from the query."""
     form_weight: float = 0.0
@@ -205,6 +208,11 @@ def rank_sentences(
     """
     if settings.rewrites:
         query = rewrite_query(question, query)
+    if settings.compounds:
+        extra = compound_terms(question, lambda t: index.sentence_scorer.document_frequency(t) > 0)
+        if extra := [t for t in dict.fromkeys(extra) if t not in query]:
+            query = query + extra
+            weights = {**weights, **{t: index.term_weight(t) for t in extra}}
     if not query or not index.sentences:
         return []
     passage_scores = {h.unit: h.score for h in index.passage_scorer.top(query, settings.passages)}
@@ -288,9 +296,7 @@ def _more_features(
     bonus = np.zeros(len(ids))
     pairs = question_pairs(query, weights) if settings.phrase_weight else {}
     forms = (
-        question_forms(question, weights, bool(settings.form_names))
-        if settings.form_weight
-        else {}
+        question_forms(question, weights, bool(settings.form_names)) if settings.form_weight else {}
     )
     expansion: dict[str, float] = {}
     if settings.feedback_weight:

@@ -15,6 +15,8 @@ the index:
   without stemming;
 - :func:`refers_back`: a sentence whose first words point at an earlier one ("It was
   commissioned by Odo"), which then lends it the question terms it names ("the Tapestry");
+- :func:`compound_terms`: a closed compound and its parts match each other ("steelworkers",
+  "steel workers"), where the index holds the other form;
 - :func:`rewrite_query`: a short curated list of question forms whose words the answer does
   not repeat ("*how many* people", "*in what year*", "*what is the name of*").
 """
@@ -22,7 +24,7 @@ the index:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from itertools import pairwise
 
@@ -195,3 +197,31 @@ def lent_share(
         return 0.0
     held, before = set(tokens), set(previous)
     return sum(w for t, w in weights.items() if t in before and t not in held) / total
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+_MIN_PART = 3
+
+
+def compound_terms(question: str, known: Callable[[str], bool]) -> list[str]:
+    """Terms for the other spelling of the question's compounds that the index knows (``known``
+    says whether a term occurs): two adjacent words written as one ("steel workers" ->
+    "steelwork"), and a word the index lacks split in two known words ("steelworkers" ->
+    "steel", "worker")."""
+    words = [w.lower() for w in _LETTERS.findall(question)]
+    found: list[str] = []
+    for a, b in pairwise(words):
+        if len(a) >= _MIN_PART and len(b) >= _MIN_PART:
+            joined = tokenize(a + b)
+            if len(joined) == 1 and tokenize(a) and tokenize(b) and known(joined[0]):
+                found.append(joined[0])
+    for word in words:
+        terms = tokenize(word)
+        if len(word) < 2 * _MIN_PART + 1 or len(terms) != 1 or known(terms[0]):
+            continue
+        for cut in range(len(word) - _MIN_PART, _MIN_PART - 1, -1):
+            left, right = tokenize(word[:cut]), tokenize(word[cut:])
+            if len(left) == len(right) == 1 and known(left[0]) and known(right[0]):
+                found += [left[0], right[0]]
+                break
+    return found

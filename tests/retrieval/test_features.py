@@ -9,6 +9,7 @@ import pytest
 from retrieval.answer import AnswerSettings, rank_sentences
 from retrieval.corpus import iter_corpus_files, load_document
 from retrieval.features import (
+    compound_terms,
     context_terms,
     feedback_share,
     feedback_terms,
@@ -175,3 +176,33 @@ def test_a_sentence_referring_back_borrows_its_antecedent(tmp_path: Path) -> Non
     share = weights["tapestri"] / sum(weights.values())
     assert lent["It was commiss"] == pytest.approx(plain["It was commiss"] + share)
     assert lent["The cathedral "] == plain["The cathedral "]
+
+
+def test_compounds_match_their_parts_and_back() -> None:
+    known = set(tokenize("The steelworkers union and the headset")).__contains__
+    assert compound_terms("Who are the steel workers?", known) == tokenize("steelworkers")
+    assert compound_terms("What is a head set?", known) == tokenize("headset")
+    parts = set(tokenize("steel workers")).__contains__
+    assert compound_terms("Are steelworkers paid?", parts) == tokenize("steel workers")
+    # Words the index knows as they are are not split; short words are not joined.
+    assert compound_terms("Are steelworkers paid?", known) == []
+    assert compound_terms("Is it a do it?", lambda term: True) == []
+
+
+def test_a_question_finds_the_other_spelling_of_a_compound(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(
+        "Mills\n\nThe dockers went on strike in June.\n\nThe steelworkers went on strike in May."
+        "\n\nBakers bake bread.\n\nPainters paint walls.\n",
+        encoding="utf-8",
+    )
+    index = build_index(tmp_path)
+    question = "When did the steel workers go on strike?"
+    query = list(dict.fromkeys(tokenize(question)))
+    weights = {t: index.term_weight(t) for t in query}
+
+    def top(settings: AnswerSettings) -> str:
+        ranked = rank_sentences(index, query, settings, weights, question)
+        return index.sentence_text(ranked[0].sentence)
+
+    assert top(AnswerSettings(compounds=1)).startswith("The steelworkers")
+    assert not top(AnswerSettings(compounds=0)).startswith("The steelworkers")
