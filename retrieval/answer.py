@@ -53,11 +53,11 @@ class AnswerSettings:
     """Weight of the share of the question's term weight in the densest 8-token window."""
     coverage_weight: float = 0.0
     """Weight of the share of the question's term weight the sentence itself holds."""
-    phrase_weight: float = 0.0
+    phrase_weight: float = 0.6
     """Weight of the share of the question's consecutive term pairs found in the sentence."""
     feedback_weight: float = 0.0
     """Weight of the share of pseudo-relevance feedback terms (from the best passages) held."""
-    antecedent_weight: float = 0.0
+    antecedent_weight: float = 0.5
     """Weight of the question's share that a sentence referring back gets from the one before."""
     compounds: int = 0
     """1: add the other spelling of the question's compounds ("steel workers", "steelworkers")."""
