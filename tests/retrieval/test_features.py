@@ -170,7 +170,8 @@ def test_a_sentence_referring_back_borrows_its_antecedent(tmp_path: Path) -> Non
         ranked = rank_sentences(index, query, settings, weights, question)
         return {index.sentence_text(c.sentence)[:14]: c.score for c in ranked}
 
-    lent, plain = scores(AnswerSettings(antecedent_weight=1.0)), scores(AnswerSettings())
+    lent = scores(AnswerSettings(antecedent_weight=1.0))
+    plain = scores(AnswerSettings(antecedent_weight=0.0))
     # "It was commissioned by Odo" gets the tapestry of the sentence before it; the cathedral's
     # sentence names its own subject.
     share = weights["tapestri"] / sum(weights.values())
