@@ -52,6 +52,8 @@ def _words(text: str) -> list[str]:
             return _WORD_OR_ACRONYM.findall(text)
         dot = text.find(".", dot + 1)
     return _WORD.findall(text)
+
+
 # The clitics NLTK's word tokenizer splits off ("don't" -> "do" "n't", "it's" -> "it" "'s").
 _CLITIC = re.compile(r"^(.+?)(n't|'s|'m|'d|'ll|'re|'ve)$")
 # NLTK's other contractions ("cannot" -> "can" "not").
