@@ -63,7 +63,7 @@ class AnswerSettings:
     """1: add the other spelling of the question's compounds ("steel workers", "steelworkers")."""
     rewrites: int = 0
     """1: drop the words of asking forms ("how *many*", "in what *year*") from the query."""
-    form_weight: float = 0.0
+    form_weight: float = 0.3
     """Weight of the share of the question's words found written the same way (not stemmed)."""
     form_names: int = 0
     """1: only the question's capitalised words (names) count for ``form_weight``."""
