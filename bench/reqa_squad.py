@@ -60,7 +60,8 @@ def load(data: Path) -> tuple[list[ParsedDocument], list[dict[str, object]]]:
             text += sentence + " "
             position = len(text)
         paragraphs.append(Span(paragraph_start, position - 1))
-        meta = DocumentMeta(id=str(doc_id), title=titles[doc_id])
+        # Zero-padded: the index orders documents by id, and sentence ids must stay the sids.
+        meta = DocumentMeta(id=f"{doc_id:05d}", title=titles[doc_id])
         documents.append(ParsedDocument(meta, text, "", tuple(paragraphs), tuple(records)))
     return documents, questions
 
@@ -203,6 +204,9 @@ def main() -> None:
     indexes: dict[IndexSettings, Index] = {}
     for name, index_settings, answer_settings in configs:
         index = indexes.get(index_settings) or Index(documents, index_settings)
+        assert [index.documents[i].meta.id for i in range(len(documents))] == [
+            d.meta.id for d in documents
+        ], "the index must keep the benchmark's sentence order"
         indexes[index_settings] = index
         rows.append((name, metrics(questions, qabot(index, answer_settings))))
         print_row(name, rows[-1][1], rows[0][1], flush=True)

@@ -11,6 +11,18 @@ from functools import lru_cache
 import numpy as np
 
 from retrieval.evidence import FEATURES, expected_type, refusal_model, type_match
+from retrieval.features import (
+    compound_terms,
+    context_terms,
+    feedback_share,
+    feedback_terms,
+    form_share,
+    phrase_share_at,
+    question_forms,
+    question_pairs,
+    refers_back,
+    rewrite_query,
+)
 from retrieval.index import Index, SentenceRows
 from retrieval.language import question_language
 from retrieval.matching import Matches, QueryTerms, passage_matches, sentence_matches
@@ -40,11 +52,29 @@ class AnswerSettings:
     """Weight of the share of the question's term weight in the densest 8-token window."""
     coverage_weight: float = 0.0
     """Weight of the share of the question's term weight the sentence itself holds."""
+    phrase_weight: float = 0.6
+    """Weight of the share of the question's consecutive term pairs found in the sentence."""
+    feedback_weight: float = 0.0
+    """Weight of the share of pseudo-relevance feedback terms (from the best passages) held."""
+    antecedent_weight: float = 0.5
+    """Weight of the question's share that a sentence referring back gets from the one before."""
+    compounds: int = 0
+    """1: add the other spelling of the question's compounds ("steel workers", "steelworkers")."""
+    rewrites: int = 0
+    """1: drop the words of asking forms ("how *many*", "in what *year*") from the query."""
+    form_weight: float = 0.3
+    """Weight of the share of the question's words found written the same way (not stemmed)."""
+    form_names: int = 0
+    """1: only the question's capitalised words (names) count for ``form_weight``."""
+    feedback_passages: int = 3
+    """How many of the best passages give the feedback terms."""
+    feedback_terms: int = 10
+    """How many feedback terms are kept."""
     min_confidence: float | None = None
     """Refuse when the refusal model's probability is below this (None: the model's own)."""
 
 
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_WORD = re.compile(r"[^\W\d_](?:\.[^\W\d_])+\.?(?![^\W_])|[^\W_]+(?:['’-][^\W_]+)*")
 # A sentence that starts like this leans on the one before it.
 _LEANS_BACK = re.compile(
     r"^[\"'“‘(]?(?:But|However|And|So|Yet|Also|This|That|These|Those|It|Its|He|She|They|His|Her"
@@ -175,10 +205,17 @@ def rank_sentences(
     for the features computed over the candidates only (title, answer type, proximity);
     ``question`` is the question's text, for its answer type.
     """
+    if settings.rewrites:
+        query = rewrite_query(question, query)
+    if settings.compounds:
+        extra = compound_terms(question, lambda t: index.sentence_scorer.document_frequency(t) > 0)
+        if extra := [t for t in dict.fromkeys(extra) if t not in query]:
+            query = query + extra
+            weights = {**weights, **{t: index.term_weight(t) for t in extra}}
     if not query or not index.sentences:
         return []
-    top_passages = [h.unit for h in index.passage_scorer.top(query, settings.passages)]
-    candidates = dict.fromkeys(index.passage_members(top_passages))
+    passage_scores = {h.unit: h.score for h in index.passage_scorer.top(query, settings.passages)}
+    candidates = dict.fromkeys(index.passage_members(list(passage_scores)))
     candidates.update(
         dict.fromkeys(h.unit for h in index.sentence_scorer.top(query, settings.sentences))
     )
@@ -195,7 +232,16 @@ def rank_sentences(
         terms.ids, around_matches.tf, around_matches.lengths
     )[where]
     combined = _normalised(own) + settings.passage_weight * _normalised(around)
-    combined = combined + _features(index, rows, matches, terms, settings, question)
+    texts = [
+        index.documents[d].text[a:b]
+        for d, a, b in zip(
+            rows.document.tolist(), rows.start.tolist(), rows.end.tolist(), strict=True
+        )
+    ]
+    combined = combined + _features(index, rows, texts, matches, terms, settings, question)
+    combined = combined + _more_features(
+        index, rows, texts, matches, terms, settings, query, passage_scores, question
+    )
     present = matches.weight_present(terms)
     ranked = [
         _Candidate(s, float(score), float(w), float(o))
@@ -220,6 +266,7 @@ def _query_terms(index: Index, weights: dict[str, float]) -> QueryTerms:
 def _features(
     index: Index,
     rows: SentenceRows,
+    texts: list[str],
     matches: Matches,
     terms: QueryTerms,
     settings: AnswerSettings,
@@ -232,25 +279,22 @@ def _features(
         return bonus
     present = matches.present
     if settings.title_weight:
-        documents, where = np.unique(rows.document, return_inverse=True)
-        titles = np.asarray(
-            [
-                [t in title for t in terms.terms]
-                for title in (
-                    _title_terms(index.documents[d].meta.title) for d in documents.tolist()
-                )
-            ],
-            dtype=bool,
-        ).reshape(len(documents), len(terms.terms))
-        bonus += settings.title_weight * ((present | titles[where]) @ terms.weights) / total
+        # The title and section a sentence stands under count as its own terms.
+        places = list(zip(rows.document.tolist(), rows.sections, strict=True))
+        held: dict[tuple[int, str | None], list[bool]] = {}
+        for document, section in places:
+            if (document, section) not in held:
+                context = context_terms(index.documents[document].meta.title, section)
+                held[document, section] = [t in context for t in terms.terms]
+        around = np.asarray([held[place] for place in places], dtype=bool)
+        around = around.reshape(len(places), len(terms.terms))
+        bonus += settings.title_weight * ((present | around) @ terms.weights) / total
     if settings.coverage_weight:
         bonus += settings.coverage_weight * (present @ terms.weights) / total
     kind = expected_type(question) if settings.type_weight else None
     if kind is not None:
-        for n, (document, start, end) in enumerate(
-            zip(rows.document.tolist(), rows.start.tolist(), rows.end.tolist(), strict=True)
-        ):
-            if type_match(kind, index.documents[document].text[start:end], question):
+        for n, text in enumerate(texts):
+            if type_match(kind, text, question):
                 bonus[n] += settings.type_weight
     if settings.proximity_weight:
         weights = terms.weights.tolist()
@@ -274,6 +318,87 @@ def _densest(positions: list[tuple[int, int]], weights: list[float], width: int 
             seen.add(column)
         best = max(best, sum(weights[c] for c in seen))
     return best
+
+
+def _more_features(
+    index: Index,
+    rows: SentenceRows,
+    texts: list[str],
+    matches: Matches,
+    terms: QueryTerms,
+    settings: AnswerSettings,
+    query: list[str],
+    passage_scores: dict[int, float],
+    question: str,
+) -> np.ndarray | float:
+    """Phrase, exact-form, antecedent and pseudo-relevance feedback bonuses
+    (:mod:`retrieval.features`), from the candidates' matches where the question's terms are
+    all they need."""
+    if not (
+        settings.phrase_weight
+        or settings.feedback_weight
+        or settings.form_weight
+        or settings.antecedent_weight
+    ):
+        return 0.0
+    ids = rows.sentence.tolist()
+    weights = dict(zip(terms.terms, terms.weights.tolist(), strict=True))
+    bonus = np.zeros(len(ids))
+    pairs = question_pairs(query, weights) if settings.phrase_weight else {}
+    forms = (
+        question_forms(question, weights, bool(settings.form_names)) if settings.form_weight else {}
+    )
+    if pairs:
+        for n, found in enumerate(matches.positions()):
+            # Only the question's terms can form its pairs: their positions are all it takes.
+            where: dict[str, list[int]] = {}
+            for position, column in found:
+                where.setdefault(terms.terms[column], []).append(position)
+            bonus[n] += settings.phrase_weight * phrase_share_at(where, pairs)
+    if forms:
+        for n, text in enumerate(texts):
+            bonus[n] += settings.form_weight * form_share(text, forms)
+    if settings.antecedent_weight and terms.total:
+        leaning = [
+            n
+            for n, (sentence, text) in enumerate(zip(ids, texts, strict=True))
+            if _same_paragraph(index, sentence) and refers_back(text)
+        ]
+        if leaning:
+            before = sentence_matches(index, [ids[n] - 1 for n in leaning], terms).present
+            lent = (before & ~matches.present[leaning]) @ terms.weights / terms.total
+            bonus[leaning] += settings.antecedent_weight * lent
+    if settings.feedback_weight:
+        best = list(passage_scores.items())[: settings.feedback_passages]
+        feedback = [(_passage_tokens(index, p), score) for p, score in best]
+        expansion = feedback_terms(feedback, weights, _TermWeights(index), settings.feedback_terms)
+        if expansion:
+            for n, sentence in enumerate(ids):
+                tokens = index.sentence_tokens[sentence]
+                bonus[n] += settings.feedback_weight * feedback_share(tokens, expansion)
+    return bonus
+
+
+class _TermWeights(dict[str, float]):
+    """:meth:`Index.term_weight` as a mapping, computed on first use."""
+
+    def __init__(self, index: Index) -> None:
+        super().__init__()
+        self._index = index
+
+    def get(self, term: str, default: float | None = None) -> float:  # type: ignore[override]
+        if term not in self:
+            self[term] = self._index.term_weight(term)
+        return self[term]
+
+
+def _passage_tokens(index: Index, passage: int) -> list[tuple[str, ...]]:
+    first, last = index.passages[passage]
+    return [
+        index.sentence_tokens[i]
+        for i in range(first, last + 1)
+        if index.sentences[i].passage == passage
+    ]
 
 
 def _normalised(scores: np.ndarray) -> np.ndarray:

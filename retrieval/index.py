@@ -66,6 +66,8 @@ class SentenceRows:
     passage: Int64Array
     start: Int64Array
     end: Int64Array
+    sections: list[str | None]
+    """The nearest heading above each sentence."""
 
 
 @dataclass(slots=True)
@@ -443,6 +445,7 @@ class Index:
         """:class:`SentenceRows` of the given sentences, gathered part by part."""
         ids = np.asarray(sentences, dtype=np.int64)
         columns = [np.zeros(len(ids), dtype=np.int64) for _ in range(5)]
+        sections: list[str | None] = [None] * len(ids)
         parts = np.searchsorted(np.asarray(self.sentence_offsets), ids, side="right") - 1
         for number in np.unique(parts).tolist():
             part = self.parts[number]
@@ -454,7 +457,12 @@ class Index:
             columns[2][rows] = s.sentence_passage[local] + part.passage_offset
             columns[3][rows] = s.sentence_start[local]
             columns[4][rows] = s.sentence_end[local]
-        return SentenceRows(ids, *columns)
+            for row, section in zip(
+                rows.tolist(), s.arrays["sentence_section"][local].tolist(), strict=True
+            ):
+                sections[row] = s.sections[section] if section >= 0 else None
+        document, paragraph, passage, start, end = columns
+        return SentenceRows(ids, document, paragraph, passage, start, end, sections)
 
     def passage_members(self, passages: Sequence[int]) -> list[int]:
         """The sentences whose own passage is one of ``passages``, passage by passage."""

@@ -106,3 +106,17 @@ def test_punkt_shortcut_decides_as_punkt_does() -> None:
     )
     assert list(fast.span_tokenize(text)) == list(reference.span_tokenize(text))
     assert len(list(fast.span_tokenize(text))) > 8
+
+
+@pytest.mark.parametrize(
+    ("dotted", "plain"),
+    [("U.S.A.", "USA"), ("U.S.", "US"), ("s.h.i.e.l.d", "SHIELD"), ("D.C.", "DC")],
+)
+def test_dotted_acronyms_are_one_term_matching_the_undotted_form(dotted: str, plain: str) -> None:
+    assert tokenize(dotted) == tokenize(plain)
+    assert len(tokenize(dotted.split()[-1])) == 1
+
+
+def test_dotted_acronyms_leave_numbers_and_domains_alone() -> None:
+    assert tokenize("3.14") == ["3", "14"]
+    assert tokenize("www.example.org") == ["www", "exampl", "org"]
