@@ -159,7 +159,12 @@ def _evidence(
         "margin": (candidate.score - second) / candidate.score if candidate.score > 0 else 0.0,
         "sentence_bm25": candidate.own / total,
         "terms": math.log1p(len(weights)),
-        **edit_evidence(question, quote.text, title),
+        **edit_evidence(
+            question,
+            quote.text,
+            title,
+            " ".join(index.sentence_text(i) for i in range(p_first, p_last + 1)),
+        ),
     }
     assert tuple(values) == FEATURES
     return values

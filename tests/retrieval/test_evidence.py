@@ -26,6 +26,19 @@ def test_a_number_or_ordinal_the_quote_lacks() -> None:
     quote = "A molecular phylogeny analysis in 2001 used 26 species."
     assert edit_evidence("How many species were analysed in 1985?", quote)["number_lost"] == 1
     assert edit_evidence("How many species were analysed in 2001?", quote)["number_lost"] == 0
+    framed = "In 1985 a survey began. It counted 26 species."
+    assert (
+        edit_evidence("How many species in 1985?", "It counted 26 species.", "", framed)[
+            "number_lost"
+        ]
+        == 0
+    )
+    game = "The game was played on February 7, 2016, at Levi's Stadium."
+    assert edit_evidence("Where was Super Bowl 50 held?", game, "Super Bowl 50")["number_lost"] == 0
+    assert (
+        edit_evidence("What was the trend from the 1970s on?", "In 1977 it rose.")["number_lost"]
+        == 0
+    )
     first = "It was the first foreign dynasty to rule all of China."
     assert edit_evidence("Who was the 3rd to rule China?", first)["number_lost"] == 1
     assert edit_evidence("Which was the first dynasty to rule China?", first)["number_lost"] == 0
@@ -33,7 +46,9 @@ def test_a_number_or_ordinal_the_quote_lacks() -> None:
 
 def test_a_name_in_neither_quote_nor_title() -> None:
     quote = "Charles W. Eliot eliminated the favored position of Christianity from the curriculum."
-    assert edit_evidence("What did Channing eliminate from the curriculum?", quote)["name_lost"] == 1
+    assert (
+        edit_evidence("What did Channing eliminate from the curriculum?", quote)["name_lost"] == 1
+    )
     assert edit_evidence("What did Eliot eliminate from the curriculum?", quote)["name_lost"] == 0
     assert (
         edit_evidence("What did Harvard eliminate?", quote, title="Harvard University")["name_lost"]
@@ -50,7 +65,7 @@ def test_a_name_in_neither_quote_nor_title() -> None:
 def test_the_shipped_model_uses_known_features() -> None:
     model = refusal_model()
     assert set(model.features) <= set(FEATURES)
-    assert {"negation_lost", "antonym", "number_lost", "name_lost"} <= set(model.features)
+    assert {"negation_lost", "antonym", "number_lost"} <= set(model.features)
     values = dict.fromkeys(FEATURES, 0.5)
     lost = {**values, "negation_lost": 1.0}
     kept = {**values, "negation_lost": 0.0}
