@@ -10,7 +10,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from retrieval.evidence import FEATURES, expected_type, refusal_model, type_match
+from retrieval.evidence import (
+    FEATURES,
+    edit_evidence,
+    expected_type,
+    refusal_model,
+    type_match,
+)
 from retrieval.features import (
     compound_terms,
     context_terms,
@@ -151,13 +157,14 @@ def _evidence(
     first: tuple[Quote, tuple[int, int, int]],
 ) -> dict[str, float]:
     """:data:`retrieval.evidence.FEATURES` of the first quote."""
-    _, (sentence, low, high) = first
+    quote, (sentence, low, high) = first
     total = sum(weights.values()) or 1.0
     quote_terms = {t for i in range(low, high + 1) for t in index.sentence_tokens[i]}
     row = index.sentences[sentence]
     p_first, p_last = index.passages[row.passage]
     paragraph_terms = {t for i in range(p_first, p_last + 1) for t in index.sentence_tokens[i]}
-    context = quote_terms | paragraph_terms | _title_terms(index.documents[row.document].meta.title)
+    title = index.documents[row.document].meta.title
+    context = quote_terms | paragraph_terms | _title_terms(title)
     top = max(weights.values(), default=0.0) or 1.0
     rarest = max(weights, key=lambda t: weights[t]) if weights else ""
     missing = [w for t, w in weights.items() if t not in context]
@@ -182,6 +189,12 @@ def _evidence(
         "margin": (candidate.score - second) / candidate.score if candidate.score > 0 else 0.0,
         "sentence_bm25": candidate.own / total,
         "terms": math.log1p(len(weights)),
+        **edit_evidence(
+            question,
+            quote.text,
+            title,
+            " ".join(index.sentence_text(i) for i in range(p_first, p_last + 1)),
+        ),
     }
     assert tuple(values) == FEATURES
     return values

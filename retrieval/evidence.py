@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -109,6 +110,171 @@ def type_match(kind: str | None, sentence: str, question: str) -> bool:
     ) or bool(_new_names(sentence, words))
 
 
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_NEGATION = re.compile(
+    r"\b(?:not|never|no|none|nothing|nobody|neither|nor|without|cannot)\b|n['’]t\b", re.IGNORECASE
+)
+_ORDINALS = {
+    word: f"{n}{'nd' if n == 2 else 'rd' if n == 3 else 'th'}"
+    for n, word in enumerate(
+        ["second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"],
+        start=2,
+    )
+}
+"""Ordinals the question may swap, with their digit forms ("first" and "last" are mostly
+adverbs: "When was it first…", "How long did it last?")."""
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
+_DECADE = re.compile(r"(\d{3})0s")
+_QUESTION_WORDS = frozenset(
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "in",
+        "the",
+        "a",
+        "an",
+        "of",
+        "on",
+        "at",
+        "for",
+        "did",
+        "does",
+        "do",
+        "is",
+        "was",
+        "were",
+        "are",
+    ]
+)
+_ANTONYM_PAIRS = (
+    "first/last largest/smallest biggest/smallest most/least before/after increase/decrease"
+    " increased/decreased higher/lower highest/lowest more/less older/younger oldest/youngest"
+    " early/late earliest/latest earlier/later north/south east/west northern/southern"
+    " eastern/western won/lost win/lose start/end began/ended begin/end minimum/maximum"
+    " best/worst better/worse major/minor rise/fall gain/loss accept/reject accepted/rejected"
+    " success/failure positive/negative long/short longest/shortest large/small high/low"
+    " private/public male/female upper/lower inside/outside internal/external ancient/modern"
+    " allowed/banned same/different strong/weak fast/slow"
+)
+_ANTONYMS: dict[str, frozenset[str]] = {}
+for _pair in _ANTONYM_PAIRS.split():
+    _a, _b = _pair.split("/")
+    _ANTONYMS[_a] = _ANTONYMS.get(_a, frozenset()) | {_b}
+    _ANTONYMS[_b] = _ANTONYMS.get(_b, frozenset()) | {_a}
+_NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "non-")
+
+
+def _words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def _mentions(text: str, word: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def _number_in(text: str, number: str) -> bool:
+    """``number`` is in ``text``; a decade ("1970s") is there when one of its years is."""
+    decade = _DECADE.fullmatch(number)
+    if decade and re.search(rf"(?<!\d){decade.group(1)}\d(?!\d)", text):
+        return True
+    return _mentions(text, number)
+
+
+def _plain(word: str) -> str:
+    """Case-folded, without accents or a possessive: "Temür's" → "temur"."""
+    word = re.sub(r"['’]s?$", "", word.casefold())
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def _names_in(name: str, words: frozenset[str]) -> bool:
+    """A form of ``name`` is among ``words`` (plain forms): itself, or a word it begins or that
+    begins it ("Brazil" / "Brazilian", "Huguenots" / "Huguenot"), or one that shares all but
+    its last two letters."""
+    if name in words:
+        return True
+    for word in words:
+        if len(word) < 4 or word[0] != name[0]:
+            continue
+        if word.startswith(name) or name.startswith(word):
+            return True
+        common = next(
+            (n for n, (a, b) in enumerate(zip(word, name, strict=False)) if a != b),
+            min(len(word), len(name)),
+        )
+        if common >= max(4, len(name) - 2):
+            return True
+    return False
+
+
+def _is_antonym(word: str, quote_words: frozenset[str]) -> bool:
+    """The quote lacks ``word`` but holds its opposite (a listed antonym, or the word with or
+    without a negating prefix: "dependent" / "independent", "effective" / "ineffective")."""
+    if word in quote_words:
+        return False
+    if _ANTONYMS.get(word, frozenset()) & quote_words:
+        return True
+    if len(word) <= 3:
+        return False
+    return any(
+        p + word in quote_words
+        or (word.startswith(p) and len(word) - len(p) > 3 and word[len(p) :] in quote_words)
+        for p in _NEGATING_PREFIXES
+    )
+
+
+def edit_evidence(
+    question: str, quote: str, title: str = "", paragraph: str = ""
+) -> dict[str, float]:
+    """What an unanswerable question typically changes in the sentence it resembles.
+
+    SQuAD 2.0's crowdworkers (Rajpurkar et al., 2018) made answerable-looking questions by
+    adding a negation, swapping in an antonym, or swapping a name or a number; questions about
+    things a text does not say carry the same marks in any collection. Each is 1.0 or 0.0:
+
+    - ``negation_lost``: the question holds a negation (not, never, no, n't…), the quote none;
+    - ``antonym``: a question word is missing from the quote, which holds its opposite;
+    - ``number_lost``: a number or ordinal of the question (1985, 3rd, fifth…) is in neither the
+      quote, nor its paragraph (a year often frames a whole paragraph), nor the title
+      ("Super Bowl 50");
+    - ``name_lost``: a capitalised word of the question (not its first) is in neither the quote
+      nor the title, in any form (case, accents, possessive, "Brazil" / "Brazilian"). Measured,
+      not used by the shipped model: it helped on the articles it was fitted on only, and news
+      quotes often name a person "the president" or "he".
+    """
+    quote_words = frozenset(_words(quote))
+    context = f"{quote} {paragraph} {title}"
+    context_words = frozenset(_words(context))
+    words = _words(question)
+    numbers, names = [], []
+    for match in _WORD.finditer(question):
+        word = match.group()
+        if match.start() == 0 or word.casefold() in _QUESTION_WORDS:
+            continue
+        if word[0].isdigit():
+            numbers.append(word)
+        elif word[0].isupper():
+            names.append(word)
+    ordinals = {w for w in words if w in _ORDINALS or _ORDINAL.fullmatch(w)}
+    known = frozenset(_plain(w) for w in _WORD.findall(f"{quote} {title}"))
+    forms = context_words | {_ORDINALS[w] for w in context_words if w in _ORDINALS}
+    return {
+        "negation_lost": float(bool(_NEGATION.search(question)) and not _NEGATION.search(quote)),
+        "antonym": float(any(_is_antonym(w, quote_words) for w in words)),
+        "number_lost": float(
+            any(not _number_in(context, n) for n in numbers)
+            or any((_ORDINALS.get(w) or w) not in forms for w in ordinals)
+        ),
+        "name_lost": float(any(not _names_in(_plain(n), known) for n in names)),
+    }
+
+
 FEATURES = (
     "coverage_quote",
     "coverage_paragraph",
@@ -122,6 +288,10 @@ FEATURES = (
     "margin",
     "sentence_bm25",
     "terms",
+    "negation_lost",
+    "antonym",
+    "number_lost",
+    "name_lost",
 )
 """Evidence about the first quote, in the order of the model's coefficients.
 
@@ -134,7 +304,8 @@ FEATURES = (
 - ``type_expected``, ``type_match``: the question asks for a type; the quote holds it;
 - ``margin``: how far the first candidate's score is ahead of the second, relative to it;
 - ``sentence_bm25``: the first sentence's own BM25 over the summed weights of the question;
-- ``terms``: log(1 + number of distinct question terms).
+- ``terms``: log(1 + number of distinct question terms);
+- ``negation_lost``, ``antonym``, ``number_lost``, ``name_lost``: see :func:`edit_evidence`.
 """
 
 

@@ -1,0 +1,72 @@
+"""What unanswerable questions change in the sentence they resemble, and the shipped model."""
+
+from __future__ import annotations
+
+from retrieval.evidence import FEATURES, edit_evidence, refusal_model
+
+
+def test_a_negation_the_quote_lacks() -> None:
+    quote = "French fur traders and trappers traveled throughout the St. Lawrence watershed."
+    assert edit_evidence("Where didn't French fur trappers travel?", quote)["negation_lost"] == 1
+    assert edit_evidence("Where did French fur trappers travel?", quote)["negation_lost"] == 0
+    kept = "The treaty was not signed by France."
+    assert edit_evidence("Who did not sign the treaty?", kept)["negation_lost"] == 0
+
+
+def test_an_antonym_listed_or_made_by_a_prefix() -> None:
+    quote = "Per unit costs in private schools are generally lower when compared to public schools."
+    assert edit_evidence("What is higher in private schools?", quote)["antonym"] == 1
+    assert edit_evidence("What is lower in private schools?", quote)["antonym"] == 0
+    ties = "It holds ties with a number of independent academic institutions, including Fermilab."
+    assert edit_evidence("It has ties to which dependent institutions?", ties)["antonym"] == 1
+    assert edit_evidence("It has ties to which independent institutions?", ties)["antonym"] == 0
+
+
+def test_a_number_or_ordinal_the_quote_lacks() -> None:
+    quote = "A molecular phylogeny analysis in 2001 used 26 species."
+    assert edit_evidence("How many species were analysed in 1985?", quote)["number_lost"] == 1
+    assert edit_evidence("How many species were analysed in 2001?", quote)["number_lost"] == 0
+    framed = "In 1985 a survey began. It counted 26 species."
+    assert (
+        edit_evidence("How many species in 1985?", "It counted 26 species.", "", framed)[
+            "number_lost"
+        ]
+        == 0
+    )
+    game = "The game was played on February 7, 2016, at Levi's Stadium."
+    assert edit_evidence("Where was Super Bowl 50 held?", game, "Super Bowl 50")["number_lost"] == 0
+    assert (
+        edit_evidence("What was the trend from the 1970s on?", "In 1977 it rose.")["number_lost"]
+        == 0
+    )
+    first = "It was the first foreign dynasty to rule all of China."
+    assert edit_evidence("Who was the 3rd to rule China?", first)["number_lost"] == 1
+    assert edit_evidence("Which was the first dynasty to rule China?", first)["number_lost"] == 0
+
+
+def test_a_name_in_neither_quote_nor_title() -> None:
+    quote = "Charles W. Eliot eliminated the favored position of Christianity from the curriculum."
+    assert (
+        edit_evidence("What did Channing eliminate from the curriculum?", quote)["name_lost"] == 1
+    )
+    assert edit_evidence("What did Eliot eliminate from the curriculum?", quote)["name_lost"] == 0
+    assert (
+        edit_evidence("What did Harvard eliminate?", quote, title="Harvard University")["name_lost"]
+        == 0
+    )
+    # Possessives, accents and derived forms are the same name.
+    khan = "In 1354 Toghun Temür suddenly dismissed him; the Brazilian Amazon lost forests."
+    assert edit_evidence("Why did Temur's army leave?", khan)["name_lost"] == 0
+    assert edit_evidence("What happened in Brazil's part of the Amazon?", khan)["name_lost"] == 0
+    # The question's first word is capitalised anyway.
+    assert edit_evidence("Curriculum changes came from whom?", quote)["name_lost"] == 0
+
+
+def test_the_shipped_model_uses_known_features() -> None:
+    model = refusal_model()
+    assert set(model.features) <= set(FEATURES)
+    assert {"negation_lost", "antonym", "number_lost"} <= set(model.features)
+    values = dict.fromkeys(FEATURES, 0.5)
+    lost = {**values, "negation_lost": 1.0}
+    kept = {**values, "negation_lost": 0.0}
+    assert model.probability(lost) < model.probability(kept)
