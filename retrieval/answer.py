@@ -375,7 +375,7 @@ def _more_features(
         leaning = [
             n
             for n, (sentence, text) in enumerate(zip(ids, texts, strict=True))
-            if _same_paragraph(index, sentence) and refers_back(text)
+            if refers_back(text) and _same_paragraph(index, sentence)
         ]
         if leaning:
             before = sentence_matches(index, [ids[n] - 1 for n in leaning], terms).present

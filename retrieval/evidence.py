@@ -34,7 +34,10 @@ _NUMBER_WORDS = (
     "|dozen|dozens|half|third|quarter|several|many|few|single|double|twice|once"
 )
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+    "|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+)
 _DATE = re.compile(
     rf"\b(?:1\d{{3}}|20\d{{2}}|\d{{1,4}}s|{_MONTHS})\b|\b\d+(?:st|nd|rd|th)\b"
     r"|\b(?:century|centuries|decade|year|years|BC|BCE|AD|CE|era|age|period|dynasty|reign"

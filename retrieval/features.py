@@ -150,8 +150,15 @@ def form_share(text: str, forms: Mapping[str, float]) -> float:
     total = sum(forms.values())
     if not total:
         return 0.0
-    held = {w.lower() for w in _SURFACE.findall(text)}
+    held = {m.group().lower() for m in _forms_pattern(tuple(forms)).finditer(text)}
     return sum(w for f, w in forms.items() if f in held) / total
+
+
+@lru_cache(maxsize=1024)
+def _forms_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
+    """The forms as whole words of :data:`_SURFACE` (not inside "o'brien" or "paris2")."""
+    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?<![^\W_]')(?:{alternatives})(?!'?[^\W_])", re.IGNORECASE)
 
 
 # Question forms whose marked word asks for the answer instead of naming it: the answer

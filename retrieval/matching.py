@@ -10,7 +10,7 @@ the same counts as the postings) and the positions give proximity.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -61,6 +61,7 @@ class Matches:
     """For each occurrence: its unit's row, its position in the unit, its term's column."""
     position: IntArray
     column: IntArray
+    _grouped: list[list[tuple[int, int]]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def present(self) -> npt.NDArray[np.bool_]:
@@ -72,11 +73,14 @@ class Matches:
 
     def positions(self) -> list[list[tuple[int, int]]]:
         """For each unit, the ``(position, column)`` of its occurrences in text order."""
+        if self._grouped is not None:
+            return self._grouped
         grouped: list[list[tuple[int, int]]] = [[] for _ in range(len(self.lengths))]
         for row, position, column in zip(
             self.row.tolist(), self.position.tolist(), self.column.tolist(), strict=True
         ):
             grouped[row].append((position, column))
+        object.__setattr__(self, "_grouped", grouped)
         return grouped
 
 
