@@ -23,6 +23,7 @@ from retrieval.features import (
     feedback_share,
     feedback_terms,
     form_share,
+    heading_terms,
     phrase_share_at,
     question_forms,
     question_pairs,
@@ -164,7 +165,7 @@ def _evidence(
     p_first, p_last = index.passages[row.passage]
     paragraph_terms = {t for i in range(p_first, p_last + 1) for t in index.sentence_tokens[i]}
     title = index.documents[row.document].meta.title
-    context = quote_terms | paragraph_terms | _title_terms(title)
+    context = quote_terms | paragraph_terms | heading_terms(title)
     top = max(weights.values(), default=0.0) or 1.0
     rarest = max(weights, key=lambda t: weights[t]) if weights else ""
     missing = [w for t, w in weights.items() if t not in context]
@@ -200,11 +201,6 @@ def _evidence(
     return values
 
 
-@lru_cache(maxsize=10_000)
-def _title_terms(title: str) -> frozenset[str]:
-    return frozenset(tokenize(title))
-
-
 def rank_sentences(
     index: Index,
     query: list[str],
@@ -235,7 +231,7 @@ def rank_sentences(
     ids = list(candidates)
     if not ids:
         return []
-    terms = _query_terms(index, weights)
+    terms = QueryTerms.weighted(index, weights)
     rows = index.rows(ids)
     matches = sentence_matches(index, ids, terms)
     own = index.sentence_scorer.count_scores(terms.ids, matches.tf, matches.lengths)
@@ -266,14 +262,6 @@ def rank_sentences(
     # each sentence holds.
     ranked.sort(key=lambda c: (-c.score, -c.weight_present, c.sentence))
     return ranked
-
-
-def _query_terms(index: Index, weights: dict[str, float]) -> QueryTerms:
-    return QueryTerms(
-        tuple(weights),
-        np.asarray([index.vocabulary.ids.get(t, -1) for t in weights], dtype=np.int64),
-        np.asarray(list(weights.values()), dtype=np.float64),
-    )
 
 
 def _features(
@@ -430,7 +418,7 @@ def _assemble(
 ) -> list[tuple[Quote, tuple[int, int, int]]]:
     """Quotes, each with ``(sentence, first, last)``: the candidate and the span quoted."""
     total = sum(weights.values())
-    terms = _query_terms(index, weights)
+    terms = QueryTerms.weighted(index, weights)
     quotes: list[tuple[Quote, tuple[int, int, int]]] = []
     used: set[int] = set()
     best: float | None = None

@@ -36,14 +36,8 @@ class Postings(NamedTuple):
     units: Int32Array
     tfs: Int32Array
 
-    def span(self, term: int) -> tuple[int, int]:
-        i = int(np.searchsorted(self.terms, term))
-        if i < len(self.terms) and self.terms[i] == term:
-            return int(self.offsets[i]), int(self.offsets[i + 1])
-        return 0, 0
-
     def spans(self, terms: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
-        """:meth:`span` of each term, in one search."""
+        """``(start, end)`` of each term's postings (``(0, 0)`` when absent), in one search."""
         if not len(self.terms):
             return [(0, 0)] * len(terms)
         where = np.minimum(np.searchsorted(self.terms, terms), len(self.terms) - 1)

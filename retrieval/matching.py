@@ -9,7 +9,7 @@ the same counts as the postings) and the positions give proximity.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,12 +33,16 @@ class QueryTerms:
 
     @classmethod
     def of(cls, index: Index, terms: Sequence[str]) -> QueryTerms:
+        return cls.weighted(index, {t: index.term_weight(t) for t in terms})
+
+    @classmethod
+    def weighted(cls, index: Index, weights: Mapping[str, float]) -> QueryTerms:
+        """The terms of ``weights``, in its order, with those weights."""
         known = index.vocabulary.ids
-        distinct = tuple(dict.fromkeys(terms))
         return cls(
-            distinct,
-            np.asarray([known.get(t, -1) for t in distinct], dtype=np.int64),
-            np.asarray([index.term_weight(t) for t in distinct], dtype=np.float64),
+            tuple(weights),
+            np.asarray([known.get(t, -1) for t in weights], dtype=np.int64),
+            np.asarray(list(weights.values()), dtype=np.float64),
         )
 
     @property

@@ -20,12 +20,12 @@ from retrieval.errors import DocumentError
 from retrieval.readers import Block, BlockKind, Extracted, pair_questions
 from retrieval.readers.package import (
     MAX_MEMBER_BYTES,
+    enclosing,
     local_name,
     member,
     open_zip,
     parse_xml,
-    table_rows,
-    unique_cells,
+    table_units,
 )
 
 _KIND = "EPUB file"
@@ -345,7 +345,7 @@ def _table(table: Any, blocks: list[Block]) -> None:
     rows: list[list[str]] = []
     header_rows = 0
     for row in table.iter():
-        if local_name(row) != "tr" or _enclosing_table(row) is not table:
+        if local_name(row) != "tr" or enclosing(row, "table") is not table:
             continue
         cells: list[str] = []
         header = True
@@ -360,18 +360,7 @@ def _table(table: Any, blocks: list[Block]) -> None:
         if (in_head or (header and cells)) and header_rows == len(rows):
             header_rows += 1
         rows.append(cells)
-    head, body = table_rows(rows, header_rows)
-    for cells in body:
-        text = unique_cells(cells)
-        if text:
-            blocks.append(Block(text, "unit", context=head))
-
-
-def _enclosing_table(element: Any) -> Any:
-    parent = element.getparent()
-    while parent is not None and local_name(parent) != "table":
-        parent = parent.getparent()
-    return parent
+    blocks += table_units(rows, header_rows)
 
 
 def _inline_text(element: Any, parts: list[str]) -> None:

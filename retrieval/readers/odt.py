@@ -13,12 +13,12 @@ from typing import Any
 from retrieval.errors import DocumentError
 from retrieval.readers import Block, BlockKind, Extracted, pair_questions
 from retrieval.readers.package import (
+    enclosing,
     local_name,
     member,
     open_zip,
     parse_xml,
-    table_rows,
-    unique_cells,
+    table_units,
 )
 
 _KIND = "OpenDocument file"
@@ -126,7 +126,7 @@ def _table(table: Any, blocks: list[Block]) -> None:
     rows: list[list[str]] = []
     header_rows = 0
     for row in table.iter(f"{{{_TABLE}}}table-row"):
-        if _enclosing_table(row) is not table:
+        if enclosing(row, "table") is not table:
             continue  # a row of a table nested in a cell: part of that cell's text
         cells = [
             " ".join(_cell_text(cell).split()) for cell in row if local_name(cell) == "table-cell"
@@ -134,18 +134,7 @@ def _table(table: Any, blocks: list[Block]) -> None:
         if local_name(row.getparent()) == "table-header-rows":
             header_rows += 1
         rows.append(cells)
-    header, body = table_rows(rows, header_rows)
-    for cells in body:
-        text = unique_cells(cells)
-        if text:
-            blocks.append(Block(text, "unit", context=header))
-
-
-def _enclosing_table(element: Any) -> Any:
-    parent = element.getparent()
-    while parent is not None and parent.tag != f"{{{_TABLE}}}table":
-        parent = parent.getparent()
-    return parent
+    blocks += table_units(rows, header_rows)
 
 
 def _cell_text(cell: Any) -> str:

@@ -11,6 +11,7 @@ import zipfile
 from typing import Any
 
 from retrieval.errors import DocumentError
+from retrieval.readers import Block
 
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
 """An unpacked member, or all of an e-book's chapters, larger than this is refused (a zip
@@ -85,3 +86,17 @@ def table_rows(rows: list[list[str]], header_rows: int) -> tuple[str, list[list[
 def unique_cells(cells: list[str]) -> str:
     """A row's non-empty cells once each (merged cells repeat), joined as the other readers do."""
     return " · ".join(dict.fromkeys(c for c in cells if c))
+
+
+def table_units(rows: list[list[str]], header_rows: int) -> list[Block]:
+    """A table's rows as units (see :func:`table_rows`), each searched with the header."""
+    header, body = table_rows(rows, header_rows)
+    return [Block(text, "unit", context=header) for cells in body if (text := unique_cells(cells))]
+
+
+def enclosing(element: Any, name: str) -> Any:
+    """The nearest ancestor of ``element`` whose local name is ``name`` (None: there is none)."""
+    parent = element.getparent()
+    while parent is not None and local_name(parent) != name:
+        parent = parent.getparent()
+    return parent
