@@ -325,7 +325,7 @@ def _line_editing() -> Callable[[], None]:
 async def _index(args: argparse.Namespace, corpus: Path, database: Path) -> int:
     from tqdm import tqdm
 
-    engine = await Engine.open(corpus, database, build=False, jobs=args.jobs)
+    engine = await Engine.open(corpus, database, build=False, jobs=args.jobs, serve=False)
     try:
         with tqdm(unit="file", desc="indexing", file=sys.stderr, leave=False) as bar:
             started = time.perf_counter()

@@ -69,6 +69,8 @@ class Engine:
         self.jobs = default_jobs()
         """Processes that parse changed files in a re-index."""
         self._directory = IndexDirectory.beside(store.path)
+        self.serve = True
+        """Whether questions are asked: a new index is made ready for them before the swap."""
         # Document id -> why its file failed at the last re-index (its old version serves).
         self._failed: dict[str, str] = {}
 
@@ -82,17 +84,24 @@ class Engine:
         answer_settings: AnswerSettings | None = None,
         build: bool = True,
         jobs: int | None = None,
+        serve: bool = True,
     ) -> Engine:
         """Open the database and map its index files; index the corpus first if nothing is
-        stored. Index files that are missing or stale are rebuilt from the database."""
+        stored. Index files that are missing or stale are rebuilt from the database.
+
+        ``serve=False`` is for an engine that only updates the index (``qabot index``): what
+        searching needs is then not prepared (it still is on the first question)."""
         store = await Store.open(db_path)
         engine = cls(corpus_dir, store, index_settings, answer_settings)
         engine.jobs = jobs or default_jobs()
+        engine.serve = serve
         engine._directory = IndexDirectory.beside(store.path)
         try:
             engine._index = await engine._open_index()
             if build and await engine._stale():
                 await engine.reindex()
+            elif serve:
+                await asyncio.to_thread(engine._index.warm)
         except BaseException:
             await store.close()
             raise
@@ -326,6 +335,8 @@ class Engine:
         merged = self._directory.merge_small(parts + new_parts, vocabulary, self.index_settings)
         new_parts += [p for p in merged if p not in parts and p not in new_parts]
         index = Index(settings=self.index_settings, parts=merged, vocabulary=vocabulary)
+        if self.serve:
+            index.warm()
         return index, parsed, skipped, seen, new_parts
 
     async def add_document(self, filename: str, data: bytes, *, max_bytes: int) -> ReindexReport:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,15 @@ from functools import cached_property, lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from retrieval.kernel import BoolArray, FloatArray, Int32Array, Int64Array, Postings, TopK
+from retrieval.kernel import (
+    BoolArray,
+    FloatArray,
+    Int32Array,
+    Int64Array,
+    Postings,
+    TopK,
+    sorted_distinct,
+)
 from retrieval.language import DEFAULT_LANGUAGE, main_language
 from retrieval.models import DocumentMeta, IndexStats, ParsedDocument, SentenceRecord, Span
 from retrieval.scoring import BM25Parameters, Hit
@@ -100,6 +109,10 @@ class Part:
         return len(self.segment.documents) - len(self.deleted)
 
 
+def _live_count(live: BoolArray | None, size: int) -> int:
+    return size if live is None else int(live.sum())
+
+
 def _term_counts(postings: Postings, size: int) -> Int64Array:
     counts = np.zeros(size, dtype=np.int64)
     counts[postings.terms] = np.diff(postings.offsets)
@@ -121,7 +134,7 @@ def _dead_unit_terms(part: Part, passages: bool) -> Int32Array:
             else (unit, unit)
         )
         low, high = int(segment.token_offsets[first]), int(segment.token_offsets[last + 1])
-        keys.append(np.unique(segment.tokens[low:high]))
+        keys.append(sorted_distinct(segment.tokens[low:high]))
     return np.concatenate(keys).astype(np.int32) if keys else np.empty(0, np.int32)
 
 
@@ -414,12 +427,9 @@ class Index:
         self.sentence_count, self.passage_count = sentences_seen, passages_seen
         self.sentence_offsets = [p.sentence_offset for p in self.parts]
         self.passage_offsets = [p.passage_offset for p in self.parts]
-        self.sentence_scorer = LevelScorer(
-            self.parts, self.vocabulary, self.settings.sentence_bm25, passages=False
-        )
-        self.passage_scorer = LevelScorer(
-            self.parts, self.vocabulary, self.settings.passage_bm25, passages=True
-        )
+        # Built on first use: `qabot index` writes an index it never searches.
+        self._scorers: tuple[LevelScorer, LevelScorer] | None = None
+        self._scorers_lock = threading.Lock()
         views: list[DocumentView | None] = []
         for part in self.parts:
             for number, meta in enumerate(part.segment.documents):
@@ -434,6 +444,36 @@ class Index:
         self.passages = PassageTable(self)
         self.built_at = time.time() if built_at is None else built_at
 
+    @property
+    def sentence_scorer(self) -> LevelScorer:
+        return self._level_scorers()[0]
+
+    @property
+    def passage_scorer(self) -> LevelScorer:
+        return self._level_scorers()[1]
+
+    def _level_scorers(self) -> tuple[LevelScorer, LevelScorer]:
+        scorers = self._scorers
+        if scorers is None:
+            with self._scorers_lock:
+                if self._scorers is None:
+                    self._scorers = (
+                        LevelScorer(
+                            self.parts, self.vocabulary, self.settings.sentence_bm25,
+                            passages=False,
+                        ),
+                        LevelScorer(
+                            self.parts, self.vocabulary, self.settings.passage_bm25,
+                            passages=True,
+                        ),
+                    )  # fmt: skip
+                scorers = self._scorers
+        return scorers
+
+    def warm(self) -> None:
+        """Build what searching needs now, so that the first question does not wait for it."""
+        self._level_scorers()
+
     def locate(self, sentence: int) -> tuple[Part, int]:
         """The part holding global sentence ``sentence`` and its id inside that segment."""
         if not 0 <= sentence < self.sentence_count:
@@ -447,7 +487,7 @@ class Index:
         columns = [np.zeros(len(ids), dtype=np.int64) for _ in range(5)]
         sections: list[str | None] = [None] * len(ids)
         parts = np.searchsorted(np.asarray(self.sentence_offsets), ids, side="right") - 1
-        for number in np.unique(parts).tolist():
+        for number in sorted_distinct(parts).tolist():
             part = self.parts[number]
             rows = np.flatnonzero(parts == number)
             local = ids[rows] - part.sentence_offset
@@ -480,9 +520,9 @@ class Index:
         return members
 
     def stats(self) -> IndexStats:
-        return IndexStats(
-            len(self.documents), len(self.passage_scorer), len(self.sentence_scorer), self.built_at
-        )
+        sentences = sum(_live_count(p.sentence_live, len(p.segment)) for p in self.parts)
+        passages = sum(_live_count(p.passage_live, p.segment.passages) for p in self.parts)
+        return IndexStats(len(self.documents), passages, sentences, self.built_at)
 
     def document(self, document_id: str) -> DocumentView | None:
         return self._by_id.get(document_id)

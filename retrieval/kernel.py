@@ -47,6 +47,18 @@ class Postings(NamedTuple):
         return list(zip(starts, ends, strict=True))
 
 
+def sorted_distinct(values: npt.NDArray[np.integer]) -> npt.NDArray[np.integer]:
+    """``np.unique(values)`` for integer arrays, without the ~35 ms import of ``numpy.ma`` that
+    NumPy's own function does on its first call (a cost `qabot ask` would pay per process)."""
+    ordered = np.sort(values, axis=None)
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 @cache
 def _library() -> ctypes.CDLL | None:
     try:
@@ -135,7 +147,7 @@ class TopK:
     def _top_numpy(
         self, spans: Sequence[tuple[int, int]], idfs: Sequence[float], k: int
     ) -> tuple[Int32Array, FloatArray]:
-        units = np.unique(np.concatenate([self.postings.units[s:e] for s, e in spans]))
+        units = sorted_distinct(np.concatenate([self.postings.units[s:e] for s, e in spans]))
         if self.live is not None:
             units = units[self.live[units]]
         scores = self.scores(units, spans, idfs)

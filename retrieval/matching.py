@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from retrieval.index import Index
-from retrieval.kernel import FloatArray, Int64Array
+from retrieval.kernel import FloatArray, Int64Array, sorted_distinct
 
 IntArray = npt.NDArray[np.int64]
 
@@ -123,7 +123,7 @@ def passage_matches(index: Index, passages: Sequence[int], query: QueryTerms) ->
 def _by_part(offsets: Sequence[int], ids: IntArray) -> list[tuple[int, IntArray]]:
     """``(part number, rows of ids in it)`` for every part holding some of ``ids``."""
     parts = np.searchsorted(np.asarray(offsets, dtype=np.int64), ids, side="right") - 1
-    return [(int(p), np.flatnonzero(parts == p)) for p in np.unique(parts)]
+    return [(int(p), np.flatnonzero(parts == p)) for p in sorted_distinct(parts)]
 
 
 def _match(

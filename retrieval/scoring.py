@@ -12,6 +12,8 @@ from typing import NamedTuple, Protocol
 import numpy as np
 from rank_bm25 import BM25Okapi
 
+from retrieval.kernel import sorted_distinct
+
 
 class BM25Parameters(NamedTuple):
     k1: float = 1.2
@@ -73,7 +75,7 @@ class RankBM25Scorer:
         lists = [self._postings[t] for t in dict.fromkeys(query) if t in self._postings]
         if not lists:
             return np.empty(0, dtype=np.int64)
-        return np.unique(np.concatenate(lists))
+        return sorted_distinct(np.concatenate(lists))
 
     def scores(self, query: Sequence[str], units: Sequence[int]) -> list[float]:
         if self._bm25 is None or len(units) == 0:

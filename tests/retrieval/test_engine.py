@@ -304,3 +304,27 @@ async def test_unchanged_files_are_not_read_again_once_their_stat_is_trusted(
     report = await engine.reindex()
     assert read == ["pastry.txt"] and report.changed == ("pastry.txt",)
     assert "17th" in (await engine.ask("Who first made pastel de nata?")).quotes[0].text
+
+
+async def test_an_index_only_engine_updates_without_preparing_search(
+    corpus_dir: Path, tmp_path: Path
+) -> None:
+    database = tmp_path / "db.sqlite3"
+    await (await Engine.open(corpus_dir, database)).close()
+    (corpus_dir / "pastry.txt").write_text("Croissants\n\nCroissants come from Vienna.\n", "utf-8")
+    engine = await Engine.open(corpus_dir, database, build=False, serve=False)
+    try:
+        report = await engine.reindex()
+        assert report.changed == ("pastry.txt",)
+        assert report.stats.sentences == engine.stats().sentences > 0
+        # `qabot index` never searches: the BM25 levels are left for whoever opens it next.
+        assert engine.index._scorers is None
+        assert "Vienna" in engine.ask_sync("Where did croissants come from?").quotes[0].text
+    finally:
+        await engine.close()
+    served = await Engine.open(corpus_dir, database)
+    try:
+        assert served.index._scorers is not None
+        assert "Vienna" in served.ask_sync("Where did croissants come from?").quotes[0].text
+    finally:
+        await served.close()

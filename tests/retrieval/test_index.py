@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
@@ -170,3 +171,12 @@ def test_matches_give_counts_and_positions_of_the_question_terms() -> None:
     assert index.passage_members([0]) == [0, 1]
     rows = index.rows([1, 0])
     assert rows.start.tolist() == [4, 0] and rows.passage.tolist() == [0, 0]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 50, 1000])
+def test_sorted_distinct_is_numpys_unique(size: int) -> None:
+    values = np.random.default_rng(size).integers(-5, 40, size=size).astype(np.int32)
+    expected = np.unique(values)
+    found = kernel.sorted_distinct(values)
+    assert found.dtype == expected.dtype
+    assert found.tolist() == expected.tolist()
