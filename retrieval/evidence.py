@@ -97,14 +97,18 @@ def question_words(question: str) -> frozenset[str]:
     return frozenset(w.casefold() for w in re.findall(r"[\w'’-]+", question))
 
 
+@lru_cache(maxsize=65_536)
+def _holds(kind: str, sentence: str) -> bool:
+    """Whether ``sentence`` holds a number or a date (the same sentences come back often)."""
+    return bool((_NUMBER if kind == "number" else _DATE).search(sentence))
+
+
 def type_match(kind: str | None, sentence: str, question: str) -> bool:
     """Whether ``sentence`` holds an answer of the ``kind`` the question asks for."""
     if kind is None:
         return False
-    if kind == "number":
-        return bool(_NUMBER.search(sentence))
-    if kind == "date":
-        return bool(_DATE.search(sentence))
+    if kind == "number" or kind == "date":
+        return _holds(kind, sentence)
     words = question_words(question)
     if kind == "name":
         return bool(_new_names(sentence, words))
@@ -190,6 +194,7 @@ def _number_in(text: str, number: str) -> bool:
     return _mentions(text, number)
 
 
+@lru_cache(maxsize=65_536)
 def _plain(word: str) -> str:
     """Case-folded, without accents or a possessive: "Temür's" → "temur"."""
     word = re.sub(r"['’]s?$", "", word.casefold())

@@ -150,7 +150,7 @@ def form_share(text: str, forms: Mapping[str, float]) -> float:
     total = sum(forms.values())
     if not total:
         return 0.0
-    held = {m.group().lower() for m in _forms_pattern(tuple(forms)).finditer(text)}
+    held = set(map(str.lower, _forms_pattern(tuple(forms)).findall(text)))
     return sum(w for f, w in forms.items() if f in held) / total
 
 
