@@ -146,19 +146,13 @@ def question_forms(
 
 
 def form_share(text: str, forms: Mapping[str, float]) -> float:
-    """The share of ``forms``' weight found written the same way in ``text``."""
+    """The share of ``forms``' weight found written the same way in ``text``: as whole words of
+    :data:`_SURFACE`, case aside (not inside "o'brien" or "paris2")."""
     total = sum(forms.values())
     if not total:
         return 0.0
-    held = set(map(str.lower, _forms_pattern(tuple(forms)).findall(text)))
+    held = set(_SURFACE.findall(text.lower()))
     return sum(w for f, w in forms.items() if f in held) / total
-
-
-@lru_cache(maxsize=1024)
-def _forms_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
-    """The forms as whole words of :data:`_SURFACE` (not inside "o'brien" or "paris2")."""
-    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?<![^\W_]')(?:{alternatives})(?!'?[^\W_])", re.IGNORECASE)
 
 
 # Question forms whose marked word asks for the answer instead of naming it: the answer
