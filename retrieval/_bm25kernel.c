@@ -6,6 +6,7 @@
  */
 #include <Python.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 /* The k best of the touched units (higher score, then lower id) into out_ids/out_scores, best
  * first; clears their acc and seen slots. Returns how many were written. */
@@ -41,16 +42,46 @@ static int take_best(double *acc, uint8_t *seen, const int32_t *touched, int64_t
 }
 
 /* Score every unit holding a query term and keep the k best (higher score, then lower id).
- * For term j (query order, repeats included) the postings are units[starts[j]:ends[j]] with
- * term frequencies tfs[...]. norms[u] is k1 * ((1 - b) + b * length[u] / avgdl), computed once
- * per index with the same operations. acc (doubles) and seen (bytes) have one slot per unit, are
- * zero on entry and are left zero. touched needs room for the summed posting lengths. live may be NULL.
- * Returns the number of results written to out_ids/out_scores, best first. */
-int bm25_top(int n_terms, const int64_t *starts, const int64_t *ends, const double *idfs,
-             const int32_t *units, const int32_t *tfs, const double *norms,
-             const uint8_t *live, double k1, double *acc,
-             uint8_t *seen, int32_t *touched, int k, int32_t *out_ids, double *out_scores)
+ *
+ * terms[j] (query order, repeats included) are vocabulary ids with idfs[j]; the segment holds
+ * the postings of p_terms[i] (ascending, n_p_terms of them) at units[p_offsets[i]:
+ * p_offsets[i + 1]], with term frequencies tfs[...]. norms[u] is k1 * ((1 - b) + b *
+ * length[u] / avgdl), computed once per index with the same operations. weights, when not NULL,
+ * holds every posting's tf * (k1 + 1) / (tf + norms[u]) computed beforehand by the same
+ * operations: the contribution idf * weights[p] is then the same number without a division.
+ * acc (doubles) and seen (bytes) have one slot per unit, are zero on entry and are left zero.
+ * live may be NULL. Returns the number of results written to out_ids/out_scores, best first,
+ * or -1 when memory ran out. */
+int bm25_top(int n_terms, const int64_t *terms, const double *idfs, const int32_t *p_terms,
+             int64_t n_p_terms, const int64_t *p_offsets, const int32_t *units,
+             const int32_t *tfs, const double *weights, const double *norms,
+             const uint8_t *live, double k1, double *acc, uint8_t *seen, int k,
+             int32_t *out_ids, double *out_scores)
 {
+    int64_t *starts = malloc(sizeof(int64_t) * 2 * (n_terms > 0 ? n_terms : 1));
+    if (!starts)
+        return -1;
+    int64_t *ends = starts + n_terms;
+    int64_t total = 0;
+    for (int j = 0; j < n_terms; j++) {
+        int64_t lo = 0, hi = n_p_terms;
+        while (lo < hi) {
+            const int64_t mid = lo + (hi - lo) / 2;
+            if (p_terms[mid] < terms[j])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        const int found = lo < n_p_terms && p_terms[lo] == terms[j];
+        starts[j] = found ? p_offsets[lo] : 0;
+        ends[j] = found ? p_offsets[lo + 1] : 0;
+        total += ends[j] - starts[j];
+    }
+    int32_t *touched = malloc(sizeof(int32_t) * (total > 0 ? total : 1));
+    if (!touched) {
+        free(starts);
+        return -1;
+    }
     int64_t n_touched = 0;
     const double k1_plus_1 = k1 + 1.0;
     for (int j = 0; j < n_terms; j++) {
@@ -59,40 +90,22 @@ int bm25_top(int n_terms, const int64_t *starts, const int64_t *ends, const doub
             const int32_t u = units[p];
             if (live && !live[u])
                 continue;
-            const double tf = (double)tfs[p];
-            acc[u] += idf * (tf * k1_plus_1 / (tf + norms[u]));
+            if (weights) {
+                acc[u] += idf * weights[p];
+            } else {
+                const double tf = (double)tfs[p];
+                acc[u] += idf * (tf * k1_plus_1 / (tf + norms[u]));
+            }
             if (!seen[u]) {
                 seen[u] = 1;
                 touched[n_touched++] = u;
             }
         }
     }
-    return take_best(acc, seen, touched, n_touched, k, out_ids, out_scores);
-}
-
-/* bm25_top with each posting's tf * (k1 + 1) / (tf + norms[u]) computed beforehand (weights,
- * one double per posting, by the same operations): the contribution idf * weights[p] is the
- * same number, without a division or a look-up of the unit's norm per posting. */
-int bm25_top_weighted(int n_terms, const int64_t *starts, const int64_t *ends,
-                      const double *idfs, const int32_t *units, const double *weights,
-                      const uint8_t *live, double *acc, uint8_t *seen, int32_t *touched, int k,
-                      int32_t *out_ids, double *out_scores)
-{
-    int64_t n_touched = 0;
-    for (int j = 0; j < n_terms; j++) {
-        const double idf = idfs[j];
-        for (int64_t p = starts[j]; p < ends[j]; p++) {
-            const int32_t u = units[p];
-            if (live && !live[u])
-                continue;
-            acc[u] += idf * weights[p];
-            if (!seen[u]) {
-                seen[u] = 1;
-                touched[n_touched++] = u;
-            }
-        }
-    }
-    return take_best(acc, seen, touched, n_touched, k, out_ids, out_scores);
+    const int found = take_best(acc, seen, touched, n_touched, k, out_ids, out_scores);
+    free(touched);
+    free(starts);
+    return found;
 }
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_bm25kernel", NULL, -1, NULL};

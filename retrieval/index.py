@@ -253,9 +253,9 @@ class LevelScorer:
         idfs = [idf for _, idf in terms]
         hits: list[Hit] = []
         term_ids = np.asarray([term for term, _ in terms], dtype=np.int64)
+        weights = np.asarray(idfs, dtype=np.float64)
         for offset, scorer in self._parts:
-            spans = scorer.postings.spans(term_ids)
-            ids, scores = scorer.top(spans, idfs, k)
+            ids, scores = scorer.top(term_ids, weights, k)
             hits += [Hit(offset + i, s) for i, s in zip(ids.tolist(), scores.tolist(), strict=True)]
         hits.sort(key=lambda h: (-h.score, h.unit))
         return hits[:k]

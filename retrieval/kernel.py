@@ -70,13 +70,9 @@ def _library() -> ctypes.CDLL | None:
     pointer = ctypes.c_void_p
     library.bm25_top.restype = ctypes.c_int
     library.bm25_top.argtypes = [
-        ctypes.c_int, pointer, pointer, pointer, pointer, pointer, pointer, pointer,
-        ctypes.c_double, pointer, pointer, pointer, ctypes.c_int, pointer, pointer,
-    ]  # fmt: skip
-    library.bm25_top_weighted.restype = ctypes.c_int
-    library.bm25_top_weighted.argtypes = [
-        ctypes.c_int, pointer, pointer, pointer, pointer, pointer, pointer, pointer, pointer,
-        pointer, ctypes.c_int, pointer, pointer,
+        ctypes.c_int, pointer, pointer, pointer, ctypes.c_int64, pointer, pointer, pointer,
+        pointer, pointer, pointer, ctypes.c_double, pointer, pointer, ctypes.c_int, pointer,
+        pointer,
     ]  # fmt: skip
     return library
 
@@ -107,7 +103,14 @@ class TopK:
         self, postings: Postings, lengths: Int32Array, live: BoolArray | None,
         avgdl: float, k1: float, b: float, *, weighted: bool = False,
     ) -> None:  # fmt: skip
-        self.postings = postings
+        # The kernel reads these buffers as they are: the layout it expects (no copy when the
+        # segment already has it, as segments are written).
+        self.postings = Postings(
+            np.ascontiguousarray(postings.terms, dtype=np.int32),
+            np.ascontiguousarray(postings.offsets, dtype=np.int64),
+            np.ascontiguousarray(postings.units, dtype=np.int32),
+            np.ascontiguousarray(postings.tfs, dtype=np.int32),
+        )
         self.lengths = lengths
         self.live = live
         self.avgdl, self.k1, self.b = avgdl, k1, b
@@ -133,44 +136,33 @@ class TopK:
             np.divide(tf * (self.k1 + 1), tf + norm, out=weights[start : start + chunk])
         return weights
 
-    def top(
-        self, spans: Sequence[tuple[int, int]], idfs: Sequence[float], k: int
-    ) -> tuple[Int32Array, FloatArray]:
-        """The ``k`` best units (ids, scores), best first; equal scores by ascending id."""
-        total = sum(e - s for s, e in spans)
-        if total == 0 or k <= 0:
+    def top(self, terms: Int64Array, idfs: FloatArray, k: int) -> tuple[Int32Array, FloatArray]:
+        """The ``k`` best units (ids, scores), best first; equal scores by ascending id.
+        ``terms`` are vocabulary ids (query order, repeats counted), ``idfs`` their idfs."""
+        if k <= 0 or not len(terms) or not len(self.postings.terms):
             return np.empty(0, np.int32), np.empty(0, np.float64)
         library = _library()
         if library is None:
-            return self._top_numpy(spans, idfs, k)
+            return self._top_numpy(self.postings.spans(terms), idfs.tolist(), k)
         with self._lock:
             scratch = self._free.pop() if self._free else _Scratch(len(self.lengths))
         try:
-            starts = np.asarray([s for s, _ in spans], dtype=np.int64)
-            ends = np.asarray([e for _, e in spans], dtype=np.int64)
-            weights = np.asarray(idfs, dtype=np.float64)
-            touched = np.empty(total, dtype=np.int32)
             ids = np.empty(k, dtype=np.int32)
             scores = np.empty(k, dtype=np.float64)
-            live = None if self.live is None else self.live.ctypes.data
-            if self.weights is not None:
-                found = library.bm25_top_weighted(
-                    len(spans), starts.ctypes.data, ends.ctypes.data, weights.ctypes.data,
-                    self.postings.units.ctypes.data, self.weights.ctypes.data, live,
-                    scratch.acc.ctypes.data, scratch.seen.ctypes.data, touched.ctypes.data, k,
-                    ids.ctypes.data, scores.ctypes.data,
-                )  # fmt: skip
-            else:
-                found = library.bm25_top(
-                    len(spans), starts.ctypes.data, ends.ctypes.data, weights.ctypes.data,
-                    self.postings.units.ctypes.data, self.postings.tfs.ctypes.data,
-                    self.norms.ctypes.data, live, self.k1, scratch.acc.ctypes.data,
-                    scratch.seen.ctypes.data, touched.ctypes.data, k, ids.ctypes.data,
-                    scores.ctypes.data,
-                )  # fmt: skip
+            p = self.postings
+            found = library.bm25_top(
+                len(terms), terms.ctypes.data, idfs.ctypes.data, p.terms.ctypes.data,
+                len(p.terms), p.offsets.ctypes.data, p.units.ctypes.data, p.tfs.ctypes.data,
+                None if self.weights is None else self.weights.ctypes.data,
+                self.norms.ctypes.data, None if self.live is None else self.live.ctypes.data,
+                self.k1, scratch.acc.ctypes.data, scratch.seen.ctypes.data, k,
+                ids.ctypes.data, scores.ctypes.data,
+            )  # fmt: skip
         finally:
             with self._lock:
                 self._free.append(scratch)
+        if found < 0:
+            raise MemoryError("the BM25 kernel could not allocate its buffers")
         return ids[:found], scores[:found]
 
     def _top_numpy(
