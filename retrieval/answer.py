@@ -22,9 +22,7 @@ from retrieval.features import (
     context_terms,
     feedback_share,
     feedback_terms,
-    form_share,
     heading_terms,
-    phrase_share_at,
     question_forms,
     question_pairs,
     refers_back,
@@ -34,6 +32,7 @@ from retrieval.index import Index, SentenceRows
 from retrieval.language import question_language
 from retrieval.matching import Matches, QueryTerms, passage_matches, sentence_matches
 from retrieval.models import Answer, Quote
+from retrieval.positional import PositionalBonus, rescore
 from retrieval.text import normalize_space, tokenize
 
 
@@ -88,6 +87,7 @@ _LEANS_BACK = re.compile(
     r"|Their|Such|Moreover|Furthermore|Therefore|Thus|Meanwhile|Instead|Still)\b"
 )
 _MAX_SENTENCES_PER_QUOTE = 4
+_MIN_DEPTH = 12
 MAX_QUOTE_CHARS = 1200
 """A quote never exceeds this; a longer run-on sentence is cut to the words around the match."""
 
@@ -100,6 +100,8 @@ class _Candidate:
     """Summed weight of the question's terms found in the sentence."""
     own: float = 0.0
     """The sentence's own BM25 score."""
+    exact: bool = True
+    """False: ``score`` lacks the positional bonuses (the candidate was out of reach of the top)."""
 
 
 def answer(
@@ -116,8 +118,9 @@ def answer(
     language = question_language(question, index.languages, index.main_language)
     query = list(dict.fromkeys(tokenize(question, language)))
     weights = {term: index.term_weight(term) for term in query}
-    ranked = rank_sentences(index, query, settings, weights, question)
-    assembled = _assemble(index, query, weights, ranked, settings, wanted=offset + limit + 1)
+    wanted = offset + limit + 1
+    ranked = rank_sentences(index, query, settings, weights, question, _depth(wanted))
+    assembled = _assemble(index, query, weights, ranked, settings, wanted)
     confidence = 0.0
     if assembled:
         evidence = _evidence(index, question, weights, ranked, assembled[0])
@@ -145,9 +148,15 @@ def evidence(
     settings = settings or AnswerSettings()
     query = list(dict.fromkeys(tokenize(question)))
     weights = {term: index.term_weight(term) for term in query}
-    ranked = rank_sentences(index, query, settings, weights, question)
+    ranked = rank_sentences(index, query, settings, weights, question, _depth(1))
     assembled = _assemble(index, query, weights, ranked, settings, wanted=1)
     return _evidence(index, question, weights, ranked, assembled[0]) if assembled else None
+
+
+def _depth(wanted: int) -> int:
+    """How many candidates must rank exactly for ``wanted`` quotes and the refusal's margin (a
+    quote may take up to four, some are skipped as too weak)."""
+    return max(_MIN_DEPTH, 3 * wanted)
 
 
 def _evidence(
@@ -207,12 +216,15 @@ def rank_sentences(
     settings: AnswerSettings,
     weights: dict[str, float],
     question: str = "",
+    depth: int | None = None,
 ) -> list[_Candidate]:
     """Candidate sentences scored by their own BM25 plus that of their passage, best first.
 
     ``weights`` are the query terms' weights (:meth:`Index.term_weight`), used to break ties and
     for the features computed over the candidates only (title, answer type, proximity);
-    ``question`` is the question's text, for its answer type.
+    ``question`` is the question's text, for its answer type. With a ``depth``, only the best
+    ``depth`` candidates are sure to be ranked as without it
+    (:func:`retrieval.positional.rescore`).
     """
     if settings.rewrites:
         query = rewrite_query(question, query)
@@ -240,27 +252,39 @@ def rank_sentences(
     around = index.passage_scorer.count_scores(
         terms.ids, around_matches.tf, around_matches.lengths
     )[where]
-    combined = _normalised(own) + settings.passage_weight * _normalised(around)
+    cheap = _normalised(own) + settings.passage_weight * _normalised(around)
     texts = [
         index.documents[d].text[a:b]
         for d, a, b in zip(
             rows.document.tolist(), rows.start.tolist(), rows.end.tolist(), strict=True
         )
     ]
-    combined = combined + _features(index, rows, texts, matches, terms, settings, question)
-    combined = combined + _more_features(
-        index, rows, texts, matches, terms, settings, query, passage_scores, question
+    cheap = cheap + _features(index, rows, texts, matches, terms, settings, question)
+    cheap = cheap + _more_features(index, rows, texts, matches, terms, settings, passage_scores)
+    pairs = question_pairs(query, weights) if settings.phrase_weight else {}
+    forms = (
+        question_forms(question, weights, bool(settings.form_names)) if settings.form_weight else {}
     )
+    positional = PositionalBonus(
+        terms,
+        matches,
+        texts,
+        pairs,
+        forms,
+        (settings.proximity_weight, settings.phrase_weight, settings.form_weight),
+    )
+    combined, exact = rescore(cheap, positional.bounds(), positional.bonus, depth)
     present = matches.weight_present(terms)
     ranked = [
-        _Candidate(s, float(score), float(w), float(o))
-        for s, score, w, o in zip(
-            ids, combined.tolist(), present.tolist(), own.tolist(), strict=True
+        _Candidate(s, float(score), float(w), float(o), bool(e))
+        for s, score, w, o, e in zip(
+            ids, combined.tolist(), present.tolist(), own.tolist(), exact.tolist(), strict=True
         )
     ]
     # Equal scores (all of them 0 on a tiny corpus) are ordered by how much of the question
     # each sentence holds.
-    ranked.sort(key=lambda c: (-c.score, -c.weight_present, c.sentence))
+    # Those left out by ``depth`` follow, by the part of their score that is known.
+    ranked.sort(key=lambda c: (not c.exact, -c.score, -c.weight_present, c.sentence))
     return ranked
 
 
@@ -273,7 +297,7 @@ def _features(
     settings: AnswerSettings,
     question: str,
 ) -> np.ndarray:
-    """Title, answer-type and proximity bonuses of the candidates (a few dozen sentences)."""
+    """Title, coverage and answer-type bonuses of the candidates (a few dozen sentences)."""
     bonus = np.zeros(len(rows.sentence))
     total = terms.total
     if not total:
@@ -297,28 +321,7 @@ def _features(
         for n, text in enumerate(texts):
             if type_match(kind, text, question):
                 bonus[n] += settings.type_weight
-    if settings.proximity_weight:
-        weights = terms.weights.tolist()
-        for n, positions in enumerate(matches.positions()):
-            bonus[n] += settings.proximity_weight * _densest(positions, weights) / total
     return bonus
-
-
-def _densest(positions: list[tuple[int, int]], weights: list[float], width: int = 8) -> float:
-    """The largest summed weight of distinct question terms within ``width`` consecutive tokens;
-    ``positions`` are ``(position, term column)`` in text order."""
-    columns = {c for _, c in positions}
-    if len(columns) <= 1 or positions[-1][0] - positions[0][0] < width:
-        return sum(weights[c] for c in columns)
-    best = 0.0
-    for start, (i, _) in enumerate(positions):
-        seen: set[int] = set()
-        for j, column in positions[start:]:
-            if j - i >= width:
-                break
-            seen.add(column)
-        best = max(best, sum(weights[c] for c in seen))
-    return best
 
 
 def _more_features(
@@ -328,37 +331,14 @@ def _more_features(
     matches: Matches,
     terms: QueryTerms,
     settings: AnswerSettings,
-    query: list[str],
     passage_scores: dict[int, float],
-    question: str,
 ) -> np.ndarray | float:
-    """Phrase, exact-form, antecedent and pseudo-relevance feedback bonuses
-    (:mod:`retrieval.features`), from the candidates' matches where the question's terms are
-    all they need."""
-    if not (
-        settings.phrase_weight
-        or settings.feedback_weight
-        or settings.form_weight
-        or settings.antecedent_weight
-    ):
+    """Antecedent and pseudo-relevance feedback bonuses (:mod:`retrieval.features`)."""
+    if not (settings.feedback_weight or settings.antecedent_weight):
         return 0.0
     ids = rows.sentence.tolist()
     weights = dict(zip(terms.terms, terms.weights.tolist(), strict=True))
     bonus = np.zeros(len(ids))
-    pairs = question_pairs(query, weights) if settings.phrase_weight else {}
-    forms = (
-        question_forms(question, weights, bool(settings.form_names)) if settings.form_weight else {}
-    )
-    if pairs:
-        for n, found in enumerate(matches.positions()):
-            # Only the question's terms can form its pairs: their positions are all it takes.
-            where: dict[str, list[int]] = {}
-            for position, column in found:
-                where.setdefault(terms.terms[column], []).append(position)
-            bonus[n] += settings.phrase_weight * phrase_share_at(where, pairs)
-    if forms:
-        for n, text in enumerate(texts):
-            bonus[n] += settings.form_weight * form_share(text, forms)
     if settings.antecedent_weight and terms.total:
         leaning = [
             n

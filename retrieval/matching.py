@@ -75,6 +75,16 @@ class Matches:
         """Summed weight of the question's terms each unit holds."""
         return np.asarray(self.present @ query.weights, dtype=np.float64)
 
+    def take(self, rows: IntArray) -> Matches:
+        """The matches of the units at ``rows`` (in that order)."""
+        renumbered = np.full(len(self.lengths), -1, dtype=np.int64)
+        renumbered[rows] = np.arange(len(rows))
+        kept = renumbered[self.row]
+        keep = kept >= 0
+        return Matches(
+            self.tf[rows], self.lengths[rows], kept[keep], self.position[keep], self.column[keep]
+        )
+
     def positions(self) -> list[list[tuple[int, int]]]:
         """For each unit, the ``(position, column)`` of its occurrences in text order."""
         if self._grouped is not None:
