@@ -49,11 +49,10 @@ class PositionalBonus:
         bound = np.zeros(len(self._texts))
         total = terms.total
         if self._proximity and total:
-            bound += self._proximity * (present @ terms.weights) / total
+            bound += self._proximity * self._matches.weight_present(terms) / total
         if self._phrase and self._pairs:
-            column = {t: n for n, t in enumerate(terms.terms)}
             both = np.column_stack(
-                [present[:, column[a]] & present[:, column[b]] for a, b in self._pairs]
+                [present[:, terms.column(a)] & present[:, terms.column(b)] for a, b in self._pairs]
             )
             weights = np.fromiter(self._pairs.values(), dtype=np.float64)
             bound += self._phrase * (both @ weights) / weights.sum()
