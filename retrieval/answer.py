@@ -5,11 +5,20 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from retrieval.candidates import (
+    WEIGHTS,
+    Candidates,
+    columns,
+    gather,
+    normalised,
+    same_paragraph,
+)
 from retrieval.evidence import (
     FEATURES,
     edit_evidence,
@@ -19,18 +28,15 @@ from retrieval.evidence import (
 )
 from retrieval.features import (
     compound_terms,
-    context_terms,
-    feedback_share,
-    feedback_terms,
     heading_terms,
     question_forms,
     question_pairs,
-    refers_back,
     rewrite_query,
 )
-from retrieval.index import Index, SentenceRows
+from retrieval.index import Index
+from retrieval.kernel import FloatArray
 from retrieval.language import question_language
-from retrieval.matching import Matches, QueryTerms, passage_matches, sentence_matches
+from retrieval.matching import QueryTerms, sentence_matches
 from retrieval.models import Answer, Quote
 from retrieval.positional import PositionalBonus, rescore
 from retrieval.text import normalize_space, tokenize
@@ -44,31 +50,35 @@ class AnswerSettings:
     """How many top passages contribute candidate sentences."""
     sentences: int = 20
     """How many top sentences (by their own BM25) join the candidates."""
-    passage_weight: float = 2.0
+    passage_weight: float = 3.14
     """Weight of the (normalised) passage score next to the sentence's own score."""
     min_coverage: float = 0.25
     """Share of the question's term weight a quote must contain, else it is not an answer."""
     min_relative_score: float = 0.4
     """Quotes after the first must score at least this share of the first."""
-    title_weight: float = 1.0
+    title_weight: float = 3.22
     """Weight of the share of the question's term weight found in a sentence or its title."""
-    type_weight: float = 0.3
+    type_weight: float = 0.83
     """Bonus of a sentence holding the answer type the question word asks for."""
-    proximity_weight: float = 0.5
+    proximity_weight: float = 0.62
     """Weight of the share of the question's term weight in the densest 8-token window."""
-    coverage_weight: float = 0.0
+    coverage_weight: float = -3.17
     """Weight of the share of the question's term weight the sentence itself holds."""
-    phrase_weight: float = 0.6
+    phrase_weight: float = 0.51
     """Weight of the share of the question's consecutive term pairs found in the sentence."""
     feedback_weight: float = 0.0
     """Weight of the share of pseudo-relevance feedback terms (from the best passages) held."""
-    antecedent_weight: float = 0.5
+    antecedent_weight: float = 0.0
     """Weight of the question's share that a sentence referring back gets from the one before."""
+    context_weight: float = 2.14
+    """Weight of the share of the question's weight a sentence holds with the one before it."""
+    year_weight: float = 0.79
+    """Bonus of a sentence naming a year or a month when the question asks for a date."""
     compounds: int = 0
     """1: add the other spelling of the question's compounds ("steel workers", "steelworkers")."""
     rewrites: int = 0
     """1: drop the words of asking forms ("how *many*", "in what *year*") from the query."""
-    form_weight: float = 0.3
+    form_weight: float = 1.52
     """Weight of the share of the question's words found written the same way (not stemmed)."""
     form_names: int = 0
     """1: only the question's capitalised words (names) count for ``form_weight``."""
@@ -226,41 +236,16 @@ def rank_sentences(
     ``depth`` candidates are sure to be ranked as without it
     (:func:`retrieval.positional.rescore`).
     """
-    if settings.rewrites:
-        query = rewrite_query(question, query)
-    if settings.compounds:
-        extra = compound_terms(question, lambda t: index.sentence_scorer.document_frequency(t) > 0)
-        if extra := [t for t in dict.fromkeys(extra) if t not in query]:
-            query = query + extra
-            weights = {**weights, **{t: index.term_weight(t) for t in extra}}
-    if not query or not index.sentences:
+    query, weights = _query(index, query, settings, weights, question)
+    found = _gather(index, query, settings, weights, question)
+    if found is None:
         return []
-    passage_scores = {h.unit: h.score for h in index.passage_scorer.top(query, settings.passages)}
-    candidates = dict.fromkeys(index.passage_members(list(passage_scores)))
-    candidates.update(
-        dict.fromkeys(h.unit for h in index.sentence_scorer.top(query, settings.sentences))
-    )
-    ids = list(candidates)
-    if not ids:
-        return []
-    terms = QueryTerms.weighted(index, weights)
-    rows = index.rows(ids)
-    matches = sentence_matches(index, ids, terms)
-    own = index.sentence_scorer.count_scores(terms.ids, matches.tf, matches.lengths)
-    passages, where = np.unique(rows.passage, return_inverse=True)
-    around_matches = passage_matches(index, passages.tolist(), terms)
-    around = index.passage_scorer.count_scores(
-        terms.ids, around_matches.tf, around_matches.lengths
-    )[where]
-    cheap = _normalised(own) + settings.passage_weight * _normalised(around)
-    texts = [
-        index.documents[d].text[a:b]
-        for d, a, b in zip(
-            rows.document.tolist(), rows.start.tolist(), rows.end.tolist(), strict=True
-        )
-    ]
-    cheap = cheap + _features(index, rows, texts, matches, terms, settings, question)
-    cheap = cheap + _more_features(index, rows, texts, matches, terms, settings, passage_scores)
+    ids, terms, matches, texts = found.ids, found.terms, found.matches, found.texts
+    wanted = [name for name, field in WEIGHTS.items() if getattr(settings, field)]
+    features = columns(found, wanted, (settings.feedback_passages, settings.feedback_terms))
+    cheap = normalised(found.own)
+    for name, column in features.items():
+        cheap = cheap + getattr(settings, WEIGHTS[name]) * column
     pairs = question_pairs(query, weights) if settings.phrase_weight else {}
     forms = (
         question_forms(question, weights, bool(settings.form_names)) if settings.form_weight else {}
@@ -278,7 +263,12 @@ def rank_sentences(
     ranked = [
         _Candidate(s, float(score), float(w), float(o), bool(e))
         for s, score, w, o, e in zip(
-            ids, combined.tolist(), present.tolist(), own.tolist(), exact.tolist(), strict=True
+            ids,
+            combined.tolist(),
+            present.tolist(),
+            found.own.tolist(),
+            exact.tolist(),
+            strict=True,
         )
     ]
     # Equal scores (all of them 0 on a tiny corpus) are ordered by how much of the question
@@ -288,104 +278,72 @@ def rank_sentences(
     return ranked
 
 
-def _features(
+def ranking_features(
+    index: Index, question: str, settings: AnswerSettings | None = None
+) -> tuple[list[int], tuple[str, ...], FloatArray] | None:
+    """Every ranking feature of ``question``'s candidates, unweighted (``bench/fit_ranking.py``
+    fits their weights): candidate sentence ids, feature names and a candidates × features
+    matrix. :func:`rank_sentences`' score is this matrix times :func:`ranking_weights`."""
+    settings = settings or AnswerSettings()
+    query = list(dict.fromkeys(tokenize(question)))
+    weights = {term: index.term_weight(term) for term in query}
+    query, weights = _query(index, query, settings, weights, question)
+    found = _gather(index, query, settings, weights, question)
+    if found is None:
+        return None
+    features = columns(
+        found, ["sentence", *WEIGHTS], (settings.feedback_passages, settings.feedback_terms)
+    )
+    pairs = question_pairs(query, weights)
+    forms = question_forms(question, weights, bool(settings.form_names))
+    every = np.arange(len(found.ids))
+    for name, unit in _POSITIONAL.items():
+        bonus = PositionalBonus(found.terms, found.matches, found.texts, pairs, forms, unit)
+        features[name] = bonus.bonus(every)
+    names = tuple(features)
+    return found.ids, names, np.column_stack([features[n] for n in names])
+
+
+def ranking_weights(settings: AnswerSettings, names: Sequence[str]) -> FloatArray:
+    """The weights ``settings`` give the features ``names`` of :func:`ranking_features`."""
+    fields = {"sentence": None, **WEIGHTS, **{n: f"{n}_weight" for n in _POSITIONAL}}
+    return np.asarray(
+        [1.0 if fields[n] is None else float(getattr(settings, str(fields[n]))) for n in names]
+    )
+
+
+_POSITIONAL = {"proximity": (1.0, 0.0, 0.0), "phrase": (0.0, 1.0, 0.0), "form": (0.0, 0.0, 1.0)}
+""":class:`retrieval.positional.PositionalBonus`'s features, each alone."""
+
+
+def _query(
     index: Index,
-    rows: SentenceRows,
-    texts: list[str],
-    matches: Matches,
-    terms: QueryTerms,
+    query: list[str],
     settings: AnswerSettings,
+    weights: dict[str, float],
     question: str,
-) -> np.ndarray:
-    """Title, coverage and answer-type bonuses of the candidates (a few dozen sentences)."""
-    bonus = np.zeros(len(rows.sentence))
-    total = terms.total
-    if not total:
-        return bonus
-    present = matches.present
-    if settings.title_weight:
-        # The title and section a sentence stands under count as its own terms.
-        places = list(zip(rows.document.tolist(), rows.sections, strict=True))
-        held: dict[tuple[int, str | None], list[bool]] = {}
-        for document, section in places:
-            if (document, section) not in held:
-                context = context_terms(index.documents[document].meta.title, section)
-                held[document, section] = [t in context for t in terms.terms]
-        around = np.asarray([held[place] for place in places], dtype=bool)
-        around = around.reshape(len(places), len(terms.terms))
-        bonus += settings.title_weight * ((present | around) @ terms.weights) / total
-    if settings.coverage_weight:
-        bonus += settings.coverage_weight * (present @ terms.weights) / total
-    kind = expected_type(question) if settings.type_weight else None
-    if kind is not None:
-        for n, text in enumerate(texts):
-            if type_match(kind, text, question):
-                bonus[n] += settings.type_weight
-    return bonus
+) -> tuple[list[str], dict[str, float]]:
+    """The query terms and their weights after the optional rewrites and compounds."""
+    if settings.rewrites:
+        query = rewrite_query(question, query)
+    if settings.compounds:
+        extra = compound_terms(question, lambda t: index.sentence_scorer.document_frequency(t) > 0)
+        if extra := [t for t in dict.fromkeys(extra) if t not in query]:
+            query = query + extra
+            weights = {**weights, **{t: index.term_weight(t) for t in extra}}
+    return query, weights
 
 
-def _more_features(
+def _gather(
     index: Index,
-    rows: SentenceRows,
-    texts: list[str],
-    matches: Matches,
-    terms: QueryTerms,
+    query: list[str],
     settings: AnswerSettings,
-    passage_scores: dict[int, float],
-) -> np.ndarray | float:
-    """Antecedent and pseudo-relevance feedback bonuses (:mod:`retrieval.features`)."""
-    if not (settings.feedback_weight or settings.antecedent_weight):
-        return 0.0
-    ids = rows.sentence.tolist()
-    weights = dict(zip(terms.terms, terms.weights.tolist(), strict=True))
-    bonus = np.zeros(len(ids))
-    if settings.antecedent_weight and terms.total:
-        leaning = [
-            n
-            for n, (sentence, text) in enumerate(zip(ids, texts, strict=True))
-            if refers_back(text) and _same_paragraph(index, sentence)
-        ]
-        if leaning:
-            before = sentence_matches(index, [ids[n] - 1 for n in leaning], terms).present
-            lent = (before & ~matches.present[leaning]) @ terms.weights / terms.total
-            bonus[leaning] += settings.antecedent_weight * lent
-    if settings.feedback_weight:
-        best = list(passage_scores.items())[: settings.feedback_passages]
-        feedback = [(_passage_tokens(index, p), score) for p, score in best]
-        expansion = feedback_terms(feedback, weights, _TermWeights(index), settings.feedback_terms)
-        if expansion:
-            for n, sentence in enumerate(ids):
-                tokens = index.sentence_tokens[sentence]
-                bonus[n] += settings.feedback_weight * feedback_share(tokens, expansion)
-    return bonus
-
-
-class _TermWeights(dict[str, float]):
-    """:meth:`Index.term_weight` as a mapping, computed on first use."""
-
-    def __init__(self, index: Index) -> None:
-        super().__init__()
-        self._index = index
-
-    def get(self, term: str, default: float | None = None) -> float:  # type: ignore[override]
-        if term not in self:
-            self[term] = self._index.term_weight(term)
-        return self[term]
-
-
-def _passage_tokens(index: Index, passage: int) -> list[tuple[str, ...]]:
-    first, last = index.passages[passage]
-    return [
-        index.sentence_tokens[i]
-        for i in range(first, last + 1)
-        if index.sentences[i].passage == passage
-    ]
-
-
-def _normalised(scores: np.ndarray) -> np.ndarray:
-    # rank-bm25's scores can all be 0 on tiny corpora (idf floor): then they carry no ranking.
-    top = float(scores.max()) if len(scores) else 0.0
-    return scores / top if top > 0 else np.zeros_like(scores)
+    weights: dict[str, float],
+    question: str,
+) -> Candidates | None:
+    if not query or not index.sentences:
+        return None
+    return gather(index, query, weights, question, settings.passages, settings.sentences)
 
 
 def _assemble(
@@ -438,15 +396,15 @@ def _quote_span(index: Index, sentence: int, query: set[str]) -> tuple[int, int]
     first = last = sentence
     text = index.sentence_text(sentence)
     if _closes_quotation(text):
-        while sentence - first < _MAX_SENTENCES_PER_QUOTE - 1 and _same_paragraph(index, first):
+        while sentence - first < _MAX_SENTENCES_PER_QUOTE - 1 and same_paragraph(index, first):
             first -= 1
             if _opens_quotation(index.sentence_text(first)):
                 break
-    elif _LEANS_BACK.match(text) and _same_paragraph(index, first):
+    elif _LEANS_BACK.match(text) and same_paragraph(index, first):
         first -= 1
     if _opens_quotation(text) and not _closes_quotation(text):
         # Read on to the end of the quotation: that is usually where its speaker is named.
-        while last - first < _MAX_SENTENCES_PER_QUOTE - 1 and _same_paragraph(index, last + 1):
+        while last - first < _MAX_SENTENCES_PER_QUOTE - 1 and same_paragraph(index, last + 1):
             last += 1
             if _closes_quotation(index.sentence_text(last)):
                 break
@@ -457,7 +415,7 @@ def _quote_span(index: Index, sentence: int, query: set[str]) -> tuple[int, int]
     if (
         last - first < _MAX_SENTENCES_PER_QUOTE - 1
         and following < len(index.sentences)
-        and _same_paragraph(index, following)
+        and same_paragraph(index, following)
         and _LEANS_BACK.match(index.sentence_text(following))
         and (set(index.sentence_tokens[following]) & query) - covered
     ):
@@ -467,14 +425,6 @@ def _quote_span(index: Index, sentence: int, query: set[str]) -> tuple[int, int]
 
 def _length(index: Index, first: int, last: int) -> int:
     return index.sentences[last].end - index.sentences[first].start
-
-
-def _same_paragraph(index: Index, sentence: int) -> bool:
-    """Whether the sentence before ``sentence`` belongs to the same paragraph."""
-    if sentence <= 0 or sentence >= len(index.sentences):
-        return False
-    previous, current = index.sentences[sentence - 1], index.sentences[sentence]
-    return (previous.document, previous.paragraph) == (current.document, current.paragraph)
 
 
 def _closes_quotation(text: str) -> bool:

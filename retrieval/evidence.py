@@ -34,15 +34,16 @@ _NUMBER_WORDS = (
     "|dozen|dozens|half|third|quarter|several|many|few|single|double|twice|once"
 )
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
-_MONTHS = (
+_MONTH_NAMES = (
     "January|February|March|April|May|June|July|August|September|October|November|December"
-    "|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 )
+_MONTHS = f"{_MONTH_NAMES}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 _DATE = re.compile(
     rf"\b(?:1\d{{3}}|20\d{{2}}|\d{{1,4}}s|{_MONTHS})\b|\b\d+(?:st|nd|rd|th)\b"
     r"|\b(?:century|centuries|decade|year|years|BC|BCE|AD|CE|era|age|period|dynasty|reign"
     r"|spring|summer|autumn|fall|winter|ago|after|before|during|until|since)\b"
 )
+_YEAR = re.compile(rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b(?:{_MONTH_NAMES})\b")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*")
 _PLACE = re.compile(
     r"\b(?:in|at|near|from|to|into|across|throughout|on|of)\s+(?:the\s+)?[A-Z][\w'’-]*"
@@ -101,6 +102,13 @@ def question_words(question: str) -> frozenset[str]:
 def _holds(kind: str, sentence: str) -> bool:
     """Whether ``sentence`` holds a number or a date (the same sentences come back often)."""
     return bool((_NUMBER if kind == "number" else _DATE).search(sentence))
+
+
+@lru_cache(maxsize=65_536)
+def holds_year(sentence: str) -> bool:
+    """Whether ``sentence`` names a year (1000-2099, or its decade) or a month: the sharpest
+    of the date cues (:func:`type_match` also takes "during", "century", "age"…)."""
+    return bool(_YEAR.search(sentence))
 
 
 def type_match(kind: str | None, sentence: str, question: str) -> bool:
