@@ -27,22 +27,15 @@ import numpy.typing as npt
 from reqa_squad import load
 
 from retrieval.answer import AnswerSettings, ranking_features, ranking_weights
+from retrieval.candidates import WEIGHTS
 from retrieval.index import Index
 
-FIELDS = {
+FIELDS: dict[str, str | None] = {
     "sentence": None,
-    "passage": "passage_weight",
-    "title": "title_weight",
-    "type": "type_weight",
-    "year": "year_weight",
-    "coverage": "coverage_weight",
-    "context": "context_weight",
-    "antecedent": "antecedent_weight",
-    "feedback": "feedback_weight",
-    "proximity": "proximity_weight",
-    "phrase": "phrase_weight",
-    "form": "form_weight",
+    **WEIGHTS,
+    **{name: f"{name}_weight" for name in ("proximity", "phrase", "form")},
 }
+"""Feature -> the ``AnswerSettings`` field of its weight (the sentence's own score weighs 1)."""
 
 
 @dataclass
