@@ -26,16 +26,8 @@ import numpy as np
 import numpy.typing as npt
 from reqa_squad import load
 
-from retrieval.answer import AnswerSettings, ranking_features, ranking_weights
-from retrieval.candidates import WEIGHTS
+from retrieval.answer import RANKING_FIELDS, AnswerSettings, ranking_features, ranking_weights
 from retrieval.index import Index
-
-FIELDS: dict[str, str | None] = {
-    "sentence": None,
-    **WEIGHTS,
-    **{name: f"{name}_weight" for name in ("proximity", "phrase", "form")},
-}
-"""Feature -> the ``AnswerSettings`` field of its weight (the sentence's own score weighs 1)."""
 
 
 @dataclass
@@ -155,13 +147,13 @@ def fit(
         for share, sign in ((p, 1.0), (q, -1.0)):
             mean = np.add.reduceat(x * share[:, None], first)
             hessian += sign * ((x * share[:, None]).T @ x - mean.T @ mean)
-        damping = 0.0
+        damping, current = 0.0, loss(w)
         while True:
             try:
                 step = np.linalg.solve(hessian + damping * np.eye(len(w)), gradient)
             except np.linalg.LinAlgError:
                 step = gradient
-            if loss(w - step) <= loss(w) or damping > 1e6:
+            if loss(w - step) <= current or damping > 1e6:
                 break
             damping = max(1.0, damping * 10)
         w = w - step
@@ -219,7 +211,9 @@ def main() -> None:
     print("weights fitted on all articles:")
     print(
         " ".join(
-            f"--set {FIELDS[n]}={w[i]:.2f}" for i, n in enumerate(names) if FIELDS[n] is not None
+            f"--set {RANKING_FIELDS[n]}={w[i]:.2f}"
+            for i, n in enumerate(names)
+            if RANKING_FIELDS[n] is not None
         )
     )
 

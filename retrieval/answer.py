@@ -306,14 +306,23 @@ def ranking_features(
 
 def ranking_weights(settings: AnswerSettings, names: Sequence[str]) -> FloatArray:
     """The weights ``settings`` give the features ``names`` of :func:`ranking_features`."""
-    fields = {"sentence": None, **WEIGHTS, **{n: f"{n}_weight" for n in _POSITIONAL}}
     return np.asarray(
-        [1.0 if fields[n] is None else float(getattr(settings, str(fields[n]))) for n in names]
+        [
+            1.0 if (field := RANKING_FIELDS[n]) is None else float(getattr(settings, field))
+            for n in names
+        ]
     )
 
 
 _POSITIONAL = {"proximity": (1.0, 0.0, 0.0), "phrase": (0.0, 1.0, 0.0), "form": (0.0, 0.0, 1.0)}
 """:class:`retrieval.positional.PositionalBonus`'s features, each alone."""
+RANKING_FIELDS: dict[str, str | None] = {
+    "sentence": None,
+    **WEIGHTS,
+    **{name: f"{name}_weight" for name in _POSITIONAL},
+}
+"""Each feature of :func:`ranking_features` -> the ``AnswerSettings`` field of its weight (the
+sentence's own normalised BM25 weighs 1)."""
 
 
 def _query(

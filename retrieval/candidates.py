@@ -108,7 +108,7 @@ def columns(
     if "title" in wanted:
         result["title"] = _title(c, present)
     if "coverage" in wanted:
-        result["coverage"] = (present @ c.terms.weights) / total
+        result["coverage"] = c.matches.weight_present(c.terms) / total
     kind = expected_type(c.question)
     if "type" in wanted:
         result["type"] = np.asarray(

@@ -1,0 +1,71 @@
+"""Ranking features as columns (:mod:`retrieval.candidates`) and the matrix the fit reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.answer import AnswerSettings, rank_sentences, ranking_features, ranking_weights
+from retrieval.candidates import columns, gather
+from retrieval.corpus import iter_corpus_files, load_document
+from retrieval.evidence import holds_year
+from retrieval.index import Index
+from retrieval.text import tokenize
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def build_index(corpus: Path) -> Index:
+    return Index([load_document(name, path) for name, path in iter_corpus_files(corpus)])
+
+
+def test_the_ranking_is_the_feature_matrix_times_the_weights() -> None:
+    # bench/fit_ranking.py fits weights on ranking_features: its matrix must be what ranks.
+    index = build_index(REPO / "corpus")
+    settings = AnswerSettings()
+    for question in (
+        "What did Aliyev call a source of great threat to the region?",
+        "When was the ceasefire signed?",
+        "How many villages were recaptured in the anti-terror operation?",
+    ):
+        query = list(dict.fromkeys(tokenize(question)))
+        weights = {t: index.term_weight(t) for t in query}
+        ranked = {
+            c.sentence: c.score for c in rank_sentences(index, query, settings, weights, question)
+        }
+        found = ranking_features(index, question, settings)
+        assert found is not None
+        ids, names, matrix = found
+        scores = matrix @ ranking_weights(settings, names)
+        assert set(ids) == set(ranked)
+        assert np.allclose(scores, [ranked[i] for i in ids], rtol=0, atol=1e-9)
+
+
+def test_context_is_what_a_sentence_holds_with_the_one_before(tmp_path: Path) -> None:
+    (tmp_path / "port.txt").write_text(
+        "The harbour of Kessel\n\nThe harbour of Kessel was dredged last spring. "
+        "It now takes ships of ten metres.\n\nFishing boats leave at dawn.\n",
+        encoding="utf-8",
+    )
+    index = build_index(tmp_path)
+    question = "How deep are ships in the harbour of Kessel?"
+    query = list(dict.fromkeys(tokenize(question)))
+    weights = {t: index.term_weight(t) for t in query}
+    found = gather(index, query, weights, question, 10, 20)
+    assert found is not None
+    result = columns(found, ["coverage", "context"])
+    for n, sentence in enumerate(found.ids):
+        if index.sentence_text(sentence).startswith("It now takes ships"):
+            # Alone it holds "ship"; with the sentence before it, "harbour" and "kessel" too.
+            assert result["context"][n] > result["coverage"][n]
+        if index.sentence_text(sentence).startswith("The harbour"):
+            # First of its paragraph: nothing before it to lend.
+            assert result["context"][n] == result["coverage"][n]
+
+
+def test_holds_year_takes_years_decades_and_months_only() -> None:
+    assert holds_year("In 1896, the university affiliated with Shimer College.")
+    assert holds_year("It grew in the 1970s.") and holds_year("It was played on February 7.")
+    assert not holds_year("He played at age 39 during the season.")
+    assert not holds_year("It cost 12000 dollars on Monday.")
