@@ -27,6 +27,7 @@ from retrieval.kernel import (
     Int32Array,
     Int64Array,
     Postings,
+    SegmentsTopK,
     TopK,
     sorted_distinct,
 )
@@ -186,6 +187,7 @@ class LevelScorer:
             )
             for offset, postings, lengths, live in levels
         ]
+        self._top = SegmentsTopK(self._parts)
         self._eps = EPSILON * self._average_idf()
 
     def _average_idf(self) -> float:
@@ -250,15 +252,12 @@ class LevelScorer:
         terms = self._query(query)
         if not terms or k <= 0 or self._avgdl == 0:
             return []
-        idfs = [idf for _, idf in terms]
-        hits: list[Hit] = []
-        term_ids = np.asarray([term for term, _ in terms], dtype=np.int64)
-        weights = np.asarray(idfs, dtype=np.float64)
-        for offset, scorer in self._parts:
-            ids, scores = scorer.top(term_ids, weights, k)
-            hits += [Hit(offset + i, s) for i, s in zip(ids.tolist(), scores.tolist(), strict=True)]
-        hits.sort(key=lambda h: (-h.score, h.unit))
-        return hits[:k]
+        ids, scores = self._top.top(
+            np.asarray([term for term, _ in terms], dtype=np.int64),
+            np.asarray([idf for _, idf in terms], dtype=np.float64),
+            k,
+        )
+        return [Hit(i, s) for i, s in zip(ids.tolist(), scores.tolist(), strict=True)]
 
     def scores(self, query: Sequence[str], units: Sequence[int]) -> list[float]:
         """Scores of the given units (0.0 for units without any query term)."""

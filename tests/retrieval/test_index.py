@@ -180,3 +180,36 @@ def test_sorted_distinct_is_numpys_unique(size: int) -> None:
     found = kernel.sorted_distinct(values)
     assert found.dtype == expected.dtype
     assert found.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("k", [1, 3, 20, 500])
+def test_one_kernel_call_over_segments_equals_each_segment_merged(tmp_path: Path, k: int) -> None:
+    """The compiled kernel ranks all segments at once; the numpy fallback ranks each segment and
+    merges: the same units, scores and order, equal scores (many here) by ascending global id."""
+    if not kernel.compiled():
+        pytest.skip("the compiled kernel is not built here")
+    directory = IndexDirectory(tmp_path / "index")
+    index = Index(settings=SETTINGS, parts=[])
+    parts = []
+    for batch in range(4):  # four segments, one with a deleted document
+        parts += directory.write_segments(
+            [document(f"d{batch}-{n}", 10 * batch + n, sentences=30) for n in range(3)],
+            index.vocabulary,
+            SETTINGS,
+        )
+    parts[2] = Part(parts[2].segment, frozenset({1}))
+    index = Index(settings=SETTINGS, parts=parts, vocabulary=index.vocabulary)
+    assert len(index.parts) == 4
+    for scorer in (index.sentence_scorer, index.passage_scorer):
+        for query in [*QUERIES, WORDS[10:20], ["w3", "w3", "w28"]]:
+            compiled = scorer.top(query, k)
+            terms = scorer._query(query)
+            ids, scores = scorer._top._top_numpy(
+                np.asarray([t for t, _ in terms], dtype=np.int64),
+                np.asarray([i for _, i in terms], dtype=np.float64),
+                k,
+            ) if terms else (np.empty(0, np.int64), np.empty(0))  # fmt: skip
+            assert [(h.unit, h.score) for h in compiled] == list(
+                zip(ids.tolist(), scores.tolist(), strict=True)
+            )
+            assert scorer.scores(query, [h.unit for h in compiled]) == [h.score for h in compiled]
