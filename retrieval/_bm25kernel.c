@@ -133,6 +133,75 @@ int bm25_top(int n_parts, const Part *parts, int n_terms, const int64_t *terms,
     return found;
 }
 
+/* Where one part's sentences (passage_first NULL) or passages find their tokens. */
+typedef struct {
+    int64_t offset; /* global id of the part's unit 0 */
+    const int64_t *token_offsets;
+    const int32_t *tokens;
+    const int32_t *passage_first;
+    const int32_t *passage_last;
+} TokenPart;
+
+/* Occurrences of the query's terms in the units ids[0:n_rows] (global ids; a unit belongs to the
+ * last part whose offset is not above it), as retrieval/matching.py's numpy code finds them:
+ * tf[row * width + column] (zero on entry) counts term column in row, lengths[row] is the row's
+ * number of tokens, and every occurrence is written to out_row/out_position/out_column, part by
+ * part, rows in the order asked for, tokens in text order. sorted_ids are the query's term ids,
+ * ascending, order[i] the column of sorted_ids[i]. Returns the number of occurrences; only the
+ * first capacity are written (call again with more room if it returns more). */
+int64_t bm25_match(int n_parts, const TokenPart *parts, int64_t n_rows, const int64_t *ids,
+                   int width, const int64_t *sorted_ids, const int64_t *order, double *tf,
+                   int64_t *lengths, int64_t capacity, int64_t *out_row, int64_t *out_position,
+                   int64_t *out_column)
+{
+    int64_t n = 0;
+    for (int q = 0; q < n_parts; q++) {
+        const TokenPart *part = &parts[q];
+        for (int64_t r = 0; r < n_rows; r++) {
+            const int64_t g = ids[r];
+            int lo = 0, hi = n_parts - 1;
+            while (lo < hi) {
+                const int mid = (lo + hi + 1) / 2;
+                if (parts[mid].offset <= g)
+                    lo = mid;
+                else
+                    hi = mid - 1;
+            }
+            if (lo != q)
+                continue;
+            const int64_t local = g - part->offset;
+            int64_t low, high;
+            if (part->passage_first) {
+                low = part->token_offsets[part->passage_first[local]];
+                high = part->token_offsets[(int64_t)part->passage_last[local] + 1];
+            } else {
+                low = part->token_offsets[local];
+                high = part->token_offsets[local + 1];
+            }
+            lengths[r] = high - low;
+            if (width <= 0)
+                continue;
+            for (int64_t t = low; t < high; t++) {
+                const int64_t token = part->tokens[t];
+                int c = 0;
+                while (c < width && sorted_ids[c] < token)
+                    c++;
+                if (c == width || sorted_ids[c] != token)
+                    continue;
+                const int64_t column = order[c];
+                tf[r * width + column] += 1.0;
+                if (n < capacity) {
+                    out_row[n] = r;
+                    out_position[n] = t - low;
+                    out_column[n] = column;
+                }
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_bm25kernel", NULL, -1, NULL};
 
 PyMODINIT_FUNC PyInit__bm25kernel(void) { return PyModule_Create(&module); }

@@ -28,6 +28,7 @@ from retrieval.kernel import (
     Int64Array,
     Postings,
     SegmentsTopK,
+    TokenMatcher,
     TopK,
     sorted_distinct,
 )
@@ -435,6 +436,7 @@ class Index:
         self.passage_offsets = [p.passage_offset for p in self.parts]
         # Built on first use: `qabot index` writes an index it never searches.
         self._scorers: tuple[LevelScorer, LevelScorer] | None = None
+        self._matchers: tuple[TokenMatcher, TokenMatcher] | None = None
         self._scorers_lock = threading.Lock()
         views: list[DocumentView | None] = []
         for part in self.parts:
@@ -475,6 +477,32 @@ class Index:
                     )  # fmt: skip
                 scorers = self._scorers
         return scorers
+
+    def token_matcher(self, passages: bool) -> TokenMatcher:
+        """What :mod:`retrieval.matching` reads the tokens of sentences or passages with."""
+        matchers = self._matchers
+        if matchers is None:
+            matchers = self._matchers = (
+                TokenMatcher(
+                    [
+                        (p.sentence_offset, p.segment.token_offsets, p.segment.tokens, None, None)
+                        for p in self.parts
+                    ]
+                ),
+                TokenMatcher(
+                    [
+                        (
+                            p.passage_offset,
+                            p.segment.token_offsets,
+                            p.segment.tokens,
+                            p.segment.passage_first,
+                            p.segment.passage_last,
+                        )
+                        for p in self.parts
+                    ]
+                ),
+            )
+        return matchers[passages]
 
     def warm(self) -> None:
         """Build what searching needs now, so that the first question does not wait for it."""

@@ -73,6 +73,11 @@ def _library() -> ctypes.CDLL | None:
         ctypes.c_int, pointer, ctypes.c_int, pointer, pointer, ctypes.c_double, pointer,
         pointer, ctypes.c_int, pointer, pointer,
     ]  # fmt: skip
+    library.bm25_match.restype = ctypes.c_int64
+    library.bm25_match.argtypes = [
+        ctypes.c_int, pointer, ctypes.c_int64, pointer, ctypes.c_int, pointer, pointer, pointer,
+        pointer, ctypes.c_int64, pointer, pointer, pointer,
+    ]  # fmt: skip
     return library
 
 
@@ -253,3 +258,77 @@ class SegmentsTopK:
         ids, all_scores = np.concatenate(found_ids), np.concatenate(found_scores)
         order = np.lexsort((ids, -all_scores))[:k]
         return ids[order], all_scores[order]
+
+
+class _TokenPart(ctypes.Structure):
+    """Where one segment's units find their tokens (``TokenPart`` in ``_bm25kernel.c``)."""
+
+    _fields_ = [
+        ("offset", ctypes.c_int64),
+        ("token_offsets", ctypes.c_void_p),
+        ("tokens", ctypes.c_void_p),
+        ("passage_first", ctypes.c_void_p),
+        ("passage_last", ctypes.c_void_p),
+    ]
+
+
+class TokenMatcher:
+    """Occurrences of a query's terms in some units of one level, read from the segments' token
+    arrays by the compiled kernel (see :mod:`retrieval.matching`, whose numpy code it replaces).
+
+    ``parts`` are, per segment, the global id of its unit 0, its token offsets and tokens, and for
+    passages the first and last sentence of each passage (``None`` for sentences).
+    """
+
+    def __init__(
+        self,
+        parts: Sequence[tuple[int, Int64Array, Int32Array, Int32Array | None, Int32Array | None]],
+    ) -> None:
+        def address(array: np.ndarray | None) -> int | None:
+            return None if array is None else int(array.ctypes.data)
+
+        # Kept referenced, so that the addresses stay valid (no copy when already in this form).
+        self._arrays = [
+            (
+                offset,
+                np.ascontiguousarray(offsets, dtype=np.int64),
+                np.ascontiguousarray(tokens, dtype=np.int32),
+                None if first is None else np.ascontiguousarray(first, dtype=np.int32),
+                None if last is None else np.ascontiguousarray(last, dtype=np.int32),
+            )
+            for offset, offsets, tokens, first, last in parts
+        ]
+        structs = [
+            _TokenPart(offset, address(offsets), address(tokens), address(first), address(last))
+            for offset, offsets, tokens, first, last in self._arrays
+        ]
+        self._structs = (_TokenPart * max(len(structs), 1))(*structs)
+
+    def match(
+        self, units: Int64Array, query: Int64Array
+    ) -> tuple[FloatArray, Int64Array, Int64Array, Int64Array, Int64Array] | None:
+        """``(tf, lengths, row, position, column)`` of the units (global ids) for the query's term
+        ids (distinct; -1 for unknown terms), or ``None`` without the compiled kernel."""
+        library = _library()
+        if library is None:
+            return None
+        units = np.ascontiguousarray(units, dtype=np.int64)
+        query = np.ascontiguousarray(query, dtype=np.int64)
+        order = np.argsort(query, kind="stable")
+        ordered = np.ascontiguousarray(query[order])
+        width = len(query)
+        lengths = np.zeros(len(units), dtype=np.int64)
+        capacity = 8 * len(units) + 64
+        while True:
+            tf = np.zeros((len(units), width), dtype=np.float64)
+            row = np.empty(capacity, dtype=np.int64)
+            position = np.empty(capacity, dtype=np.int64)
+            column = np.empty(capacity, dtype=np.int64)
+            found = library.bm25_match(
+                len(self._arrays), self._structs, len(units), units.ctypes.data, width,
+                ordered.ctypes.data, order.ctypes.data, tf.ctypes.data, lengths.ctypes.data,
+                capacity, row.ctypes.data, position.ctypes.data, column.ctypes.data,
+            )  # fmt: skip
+            if found <= capacity:
+                return tf, lengths, row[:found], position[:found], column[:found]
+            capacity = int(found)

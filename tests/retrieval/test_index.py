@@ -213,3 +213,34 @@ def test_one_kernel_call_over_segments_equals_each_segment_merged(tmp_path: Path
                 zip(ids.tolist(), scores.tolist(), strict=True)
             )
             assert scorer.scores(query, [h.unit for h in compiled]) == [h.score for h in compiled]
+
+
+def test_compiled_matches_equal_the_numpy_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not kernel.compiled():
+        pytest.skip("the compiled kernel is not built here")
+    directory = IndexDirectory(tmp_path / "index")
+    index = Index(settings=SETTINGS, parts=[])
+    parts = []
+    for batch in range(3):
+        parts += directory.write_segments(
+            [document(f"d{batch}-{n}", 7 * batch + n) for n in range(2)], index.vocabulary, SETTINGS
+        )
+    index = Index(settings=SETTINGS, parts=parts, vocabulary=index.vocabulary)
+    rng = np.random.default_rng(3)
+    cases = []
+    for query in [["w1", "w2", "absent"], WORDS, ["absent"], []]:
+        terms = QueryTerms.of(index, query)
+        levels = ((sentence_matches, len(index.sentences)), (passage_matches, len(index.passages)))
+        for matching, size in levels:
+            # Unordered, repeated, spread over the segments.
+            units = [*rng.integers(0, size, 25).tolist(), size - 1, 0, 0]
+            cases.append((matching, units, terms))
+    compiled = [m(index, u, t) for m, u, t in cases]
+    monkeypatch.setattr(kernel, "_library", lambda: None)
+    for found, (matching, units, terms) in zip(compiled, cases, strict=True):
+        expected = matching(index, units, terms)
+        for name in ("tf", "lengths", "row", "position", "column"):
+            a, b = getattr(found, name), getattr(expected, name)
+            assert a.dtype == b.dtype and a.shape == b.shape and a.tolist() == b.tolist(), name
