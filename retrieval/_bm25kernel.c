@@ -202,6 +202,30 @@ int64_t bm25_match(int n_parts, const TokenPart *parts, int64_t n_rows, const in
     return n;
 }
 
+/* Columns of some units: for each global id ids[r] (in the last part whose offsets[q] is not
+ * above it, at local = ids[r] - offsets[q]), out[c * n_rows + r] = columns[q * n_cols + c][local]
+ * + adds[q * n_cols + c], and out[n_cols * n_rows + r] = q. */
+void bm25_gather(int n_parts, const int64_t *offsets, int n_cols, const int32_t *const *columns,
+                 const int64_t *adds, int64_t n_rows, const int64_t *ids, int64_t *out)
+{
+    for (int64_t r = 0; r < n_rows; r++) {
+        const int64_t g = ids[r];
+        int lo = 0, hi = n_parts - 1;
+        while (lo < hi) {
+            const int mid = (lo + hi + 1) / 2;
+            if (offsets[mid] <= g)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        const int64_t local = g - offsets[lo];
+        for (int c = 0; c < n_cols; c++)
+            out[c * n_rows + r] =
+                columns[(int64_t)lo * n_cols + c][local] + adds[(int64_t)lo * n_cols + c];
+        out[n_cols * n_rows + r] = lo;
+    }
+}
+
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_bm25kernel", NULL, -1, NULL};
 
 PyMODINIT_FUNC PyInit__bm25kernel(void) { return PyModule_Create(&module); }

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from retrieval.kernel import (
     BoolArray,
+    ColumnGather,
     FloatArray,
     Int32Array,
     Int64Array,
@@ -319,8 +320,8 @@ class TokenTable:
 
     def __getitem__(self, sentence: int) -> tuple[str, ...]:
         part, local = self._index.locate(sentence)
-        terms = self._index.vocabulary.terms
-        return tuple(terms[t] for t in part.segment.sentence_terms(local).tolist())
+        return tuple(map(self._index.vocabulary.terms.__getitem__,
+                         part.segment.sentence_terms(local).tolist()))  # fmt: skip
 
 
 class PassageTable:
@@ -437,6 +438,7 @@ class Index:
         # Built on first use: `qabot index` writes an index it never searches.
         self._scorers: tuple[LevelScorer, LevelScorer] | None = None
         self._matchers: tuple[TokenMatcher, TokenMatcher] | None = None
+        self._row_gather: ColumnGather | None = None
         self._scorers_lock = threading.Lock()
         views: list[DocumentView | None] = []
         for part in self.parts:
@@ -518,6 +520,31 @@ class Index:
     def rows(self, sentences: Sequence[int] | Int64Array) -> SentenceRows:
         """:class:`SentenceRows` of the given sentences, gathered part by part."""
         ids = np.asarray(sentences, dtype=np.int64)
+        if self._row_gather is None:
+            self._row_gather = ColumnGather(
+                self.sentence_offsets,
+                [
+                    [
+                        p.segment.sentence_document,
+                        p.segment.sentence_paragraph,
+                        p.segment.sentence_passage,
+                        p.segment.sentence_start,
+                        p.segment.sentence_end,
+                        p.segment.arrays["sentence_section"],
+                    ]
+                    for p in self.parts
+                ],
+                [[p.document_offset, 0, p.passage_offset, 0, 0, 0] for p in self.parts],
+            )
+        gathered = self._row_gather.gather(ids)
+        if gathered is not None:
+            document, paragraph, passage, start, end, section, part = gathered
+            names = [p.segment.sections for p in self.parts]
+            return SentenceRows(
+                ids, document, paragraph, passage, start, end,
+                [names[p][s] if s >= 0 else None
+                 for p, s in zip(part.tolist(), section.tolist(), strict=True)],
+            )  # fmt: skip
         columns = [np.zeros(len(ids), dtype=np.int64) for _ in range(5)]
         sections: list[str | None] = [None] * len(ids)
         parts = np.searchsorted(np.asarray(self.sentence_offsets), ids, side="right") - 1

@@ -73,6 +73,10 @@ def _library() -> ctypes.CDLL | None:
         ctypes.c_int, pointer, ctypes.c_int, pointer, pointer, ctypes.c_double, pointer,
         pointer, ctypes.c_int, pointer, pointer,
     ]  # fmt: skip
+    library.bm25_gather.restype = None
+    library.bm25_gather.argtypes = [
+        ctypes.c_int, pointer, ctypes.c_int, pointer, pointer, ctypes.c_int64, pointer, pointer,
+    ]  # fmt: skip
     library.bm25_match.restype = ctypes.c_int64
     library.bm25_match.argtypes = [
         ctypes.c_int, pointer, ctypes.c_int64, pointer, ctypes.c_int, pointer, pointer, pointer,
@@ -332,3 +336,35 @@ class TokenMatcher:
             if found <= capacity:
                 return tf, lengths, row[:found], position[:found], column[:found]
             capacity = int(found)
+
+
+class ColumnGather:
+    """Values of some int32 columns at global unit ids, over segments: ``offsets[q]`` is the
+    global id of segment ``q``'s unit 0, ``columns[q][c]`` its column ``c``, to which
+    ``adds[q][c]`` is added (a segment's first document, passage... as a global number)."""
+
+    def __init__(
+        self, offsets: Sequence[int], columns: Sequence[Sequence[Int32Array]],
+        adds: Sequence[Sequence[int]],
+    ) -> None:  # fmt: skip
+        self._width = len(columns[0]) if columns else 0
+        # Kept referenced, so that the addresses stay valid (no copy when already int32).
+        self._columns = [np.ascontiguousarray(c, dtype=np.int32) for cs in columns for c in cs]
+        self._pointers = np.asarray([c.ctypes.data for c in self._columns], dtype=np.uintp)
+        self._adds = np.asarray([a for row in adds for a in row], dtype=np.int64)
+        self._offsets = np.asarray(offsets, dtype=np.int64)
+
+    def gather(self, units: Int64Array) -> Int64Array | None:
+        """``(columns + 1, len(units))``: each column's values, then each unit's segment number;
+        ``None`` without the compiled kernel."""
+        library = _library()
+        if library is None or not len(self._offsets):
+            return None
+        units = np.ascontiguousarray(units, dtype=np.int64)
+        out = np.empty((self._width + 1, len(units)), dtype=np.int64)
+        library.bm25_gather(
+            len(self._offsets), self._offsets.ctypes.data, self._width,
+            self._pointers.ctypes.data, self._adds.ctypes.data, len(units), units.ctypes.data,
+            out.ctypes.data,
+        )  # fmt: skip
+        return out

@@ -215,7 +215,7 @@ def test_one_kernel_call_over_segments_equals_each_segment_merged(tmp_path: Path
             assert scorer.scores(query, [h.unit for h in compiled]) == [h.score for h in compiled]
 
 
-def test_compiled_matches_equal_the_numpy_ones(
+def test_compiled_matches_and_rows_equal_the_numpy_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not kernel.compiled():
@@ -238,7 +238,14 @@ def test_compiled_matches_equal_the_numpy_ones(
             units = [*rng.integers(0, size, 25).tolist(), size - 1, 0, 0]
             cases.append((matching, units, terms))
     compiled = [m(index, u, t) for m, u, t in cases]
+    sentences = [*rng.integers(0, len(index.sentences), 40).tolist(), 0, 0]
+    rows = index.rows(sentences)
     monkeypatch.setattr(kernel, "_library", lambda: None)
+    expected_rows = index.rows(sentences)
+    for name in ("sentence", "document", "paragraph", "passage", "start", "end"):
+        a, b = getattr(rows, name), getattr(expected_rows, name)
+        assert a.dtype == b.dtype and a.tolist() == b.tolist(), name
+    assert rows.sections == expected_rows.sections
     for found, (matching, units, terms) in zip(compiled, cases, strict=True):
         expected = matching(index, units, terms)
         for name in ("tf", "lengths", "row", "position", "column"):
