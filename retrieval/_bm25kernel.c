@@ -8,6 +8,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/* Units scored together: 8192 doubles of acc are 64 KiB. */
+#ifndef BLOCK
+#define BLOCK 8192
+#endif
+
 /* One segment's postings as the kernel reads them (see bm25_top). */
 typedef struct {
     const int32_t *p_terms; /* term ids present, ascending */
@@ -106,26 +111,37 @@ int bm25_top(int n_parts, const Part *parts, int n_terms, const int64_t *terms,
                 return -1;
             }
         }
-        int64_t n_touched = 0;
-        for (int j = 0; j < n_terms; j++) {
-            const double idf = idfs[j];
-            for (int64_t p = starts[j]; p < ends[j]; p++) {
-                const int32_t u = units[p];
-                if (part->live && !part->live[u])
-                    continue;
-                acc[u] += contribution(part, p, idf, k1_plus_1);
-                /* Branch-free: whether u is new is not predictable. */
-                touched[n_touched] = u;
-                n_touched += !seen[u];
-                seen[u] = 1;
+        /* Units block by block (the postings of a term are ascending), so that the block's
+         * slots of acc, seen and norms stay in the first-level cache. */
+        int32_t last = 0;
+        for (int j = 0; j < n_terms; j++)
+            if (ends[j] > starts[j] && units[ends[j] - 1] > last)
+                last = units[ends[j] - 1];
+        for (int64_t block = 0; block <= last; block += BLOCK) {
+            const int64_t limit = block + BLOCK;
+            int64_t n_touched = 0;
+            for (int j = 0; j < n_terms; j++) {
+                const double idf = idfs[j];
+                int64_t p = starts[j];
+                for (; p < ends[j] && units[p] < limit; p++) {
+                    const int32_t u = units[p];
+                    if (part->live && !part->live[u])
+                        continue;
+                    acc[u] += contribution(part, p, idf, k1_plus_1);
+                    /* Branch-free: whether u is new is not predictable. */
+                    touched[n_touched] = u;
+                    n_touched += !seen[u];
+                    seen[u] = 1;
+                }
+                starts[j] = p;
             }
-        }
-        for (int64_t i = 0; i < n_touched; i++) {
-            const int32_t u = touched[i];
-            const double s = acc[u];
-            acc[u] = 0.0;
-            seen[u] = 0;
-            found = keep_best(part->offset + u, s, k, found, out_ids, out_scores);
+            for (int64_t i = 0; i < n_touched; i++) {
+                const int32_t u = touched[i];
+                const double s = acc[u];
+                acc[u] = 0.0;
+                seen[u] = 0;
+                found = keep_best(part->offset + u, s, k, found, out_ids, out_scores);
+            }
         }
     }
     free(touched);

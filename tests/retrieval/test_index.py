@@ -251,3 +251,25 @@ def test_compiled_matches_and_rows_equal_the_numpy_ones(
         for name in ("tf", "lengths", "row", "position", "column"):
             a, b = getattr(found, name), getattr(expected, name)
             assert a.dtype == b.dtype and a.shape == b.shape and a.tolist() == b.tolist(), name
+
+
+def test_compiled_top_over_many_blocks_of_units_equals_numpy() -> None:
+    """The kernel scores a segment 8192 units at a time: results across the block boundaries are
+    those of the numpy fallback."""
+    if not kernel.compiled():
+        pytest.skip("the compiled kernel is not built here")
+    documents = [document(f"d{n:04d}", n, sentences=40) for n in range(500)]
+    index = Index(documents, SETTINGS)
+    assert len(index.sentences) > 2 * 8192
+    for scorer in (index.sentence_scorer, index.passage_scorer):
+        for query in [["w1", "w2"], ["w29", "w0", "w28"], WORDS[5:12]]:
+            terms = scorer._query(query)
+            for k in (1, 20, 3000):
+                ids, scores = scorer._top._top_numpy(
+                    np.asarray([t for t, _ in terms], dtype=np.int64),
+                    np.asarray([i for _, i in terms], dtype=np.float64),
+                    k,
+                )
+                assert [(h.unit, h.score) for h in scorer.top(query, k)] == list(
+                    zip(ids.tolist(), scores.tolist(), strict=True)
+                )
