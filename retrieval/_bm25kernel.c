@@ -1,4 +1,4 @@
-/* BM25 top-k over one segment's postings, with rank-bm25's BM25Okapi arithmetic.
+/* BM25 top-k over the postings of an index's segments, with rank-bm25's BM25Okapi arithmetic.
  *
  * Loaded through ctypes (retrieval/kernel.py); the module init only exists so that setuptools
  * builds and names the library like any extension. Built with -ffp-contract=off: a fused
@@ -8,104 +8,238 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/* The k best of the touched units (higher score, then lower id) into out_ids/out_scores, best
- * first; clears their acc and seen slots. Returns how many were written. */
-static int take_best(double *acc, uint8_t *seen, const int32_t *touched, int64_t n_touched, int k,
-                     int32_t *out_ids, double *out_scores)
+/* Units scored together: 8192 doubles of acc are 64 KiB. */
+#ifndef BLOCK
+#define BLOCK 8192
+#endif
+
+/* One segment's postings as the kernel reads them (see bm25_top). */
+typedef struct {
+    const int32_t *p_terms; /* term ids present, ascending */
+    int64_t n_p_terms;
+    const int64_t *p_offsets; /* postings of p_terms[i]: [p_offsets[i], p_offsets[i + 1]) */
+    const int32_t *units;     /* ascending per term */
+    const int32_t *tfs;
+    const double *weights; /* NULL, or each posting's tf * (k1 + 1) / (tf + norms[unit]) */
+    const double *norms;   /* k1 * (1 - b + b * length / avgdl) of each unit */
+    const uint8_t *live;   /* NULL: every unit is live */
+    int64_t offset;        /* global id of the segment's unit 0 */
+} Part;
+
+/* idf * (tf * (k1 + 1) / (tf + norm)), rank-bm25's expression operation for operation (the
+ * precomputed weight is the same number). */
+static inline double contribution(const Part *q, int64_t p, double idf, double k1_plus_1)
 {
-    int found = 0;
-    for (int64_t i = 0; i < n_touched; i++) {
-        const int32_t u = touched[i];
-        const double s = acc[u];
-        acc[u] = 0.0;
-        seen[u] = 0;
-        if (k <= 0)
-            continue;
-        if (found == k) {
-            const double worst = out_scores[k - 1];
-            if (s < worst || (s == worst && u > out_ids[k - 1]))
-                continue;
-            found--;
-        }
-        int pos = found;
-        while (pos > 0 && (out_scores[pos - 1] < s ||
-                           (out_scores[pos - 1] == s && out_ids[pos - 1] > u))) {
-            out_scores[pos] = out_scores[pos - 1];
-            out_ids[pos] = out_ids[pos - 1];
-            pos--;
-        }
-        out_scores[pos] = s;
-        out_ids[pos] = u;
-        found++;
-    }
-    return found;
+    if (q->weights)
+        return idf * q->weights[p];
+    const double tf = (double)q->tfs[p];
+    return idf * (tf * k1_plus_1 / (tf + q->norms[q->units[p]]));
 }
 
-/* Score every unit holding a query term and keep the k best (higher score, then lower id).
- *
- * terms[j] (query order, repeats included) are vocabulary ids with idfs[j]; the segment holds
- * the postings of p_terms[i] (ascending, n_p_terms of them) at units[p_offsets[i]:
- * p_offsets[i + 1]], with term frequencies tfs[...]. norms[u] is k1 * ((1 - b) + b *
- * length[u] / avgdl), computed once per index with the same operations. weights, when not NULL,
- * holds every posting's tf * (k1 + 1) / (tf + norms[u]) computed beforehand by the same
- * operations: the contribution idf * weights[p] is then the same number without a division.
- * acc (doubles) and seen (bytes) have one slot per unit, are zero on entry and are left zero.
- * live may be NULL. Returns the number of results written to out_ids/out_scores, best first,
- * or -1 when memory ran out. */
-int bm25_top(int n_terms, const int64_t *terms, const double *idfs, const int32_t *p_terms,
-             int64_t n_p_terms, const int64_t *p_offsets, const int32_t *units,
-             const int32_t *tfs, const double *weights, const double *norms,
-             const uint8_t *live, double k1, double *acc, uint8_t *seen, int k,
-             int32_t *out_ids, double *out_scores)
+/* Whether unit a (score sa) ranks before unit b (score sb): higher score, then lower id. */
+static inline int ranks_before(double sa, int64_t a, double sb, int64_t b)
 {
-    int64_t *starts = malloc(sizeof(int64_t) * 2 * (n_terms > 0 ? n_terms : 1));
+    return sa > sb || (sa == sb && a < b);
+}
+
+/* Inserts unit u (score s) into the k best so far (out_ids/out_scores, found of them, best
+ * first) if it ranks before the last; returns how many there are now. */
+static int keep_best(int64_t u, double s, int k, int found, int64_t *out_ids, double *out_scores)
+{
+    if (found == k) {
+        if (!ranks_before(s, u, out_scores[k - 1], out_ids[k - 1]))
+            return found;
+        found--;
+    }
+    int pos = found;
+    while (pos > 0 && ranks_before(s, u, out_scores[pos - 1], out_ids[pos - 1])) {
+        out_scores[pos] = out_scores[pos - 1];
+        out_ids[pos] = out_ids[pos - 1];
+        pos--;
+    }
+    out_scores[pos] = s;
+    out_ids[pos] = u;
+    return found + 1;
+}
+
+/* The k best units holding a query term, over all parts (higher score, then lower global id).
+ *
+ * terms[j] (query order, repeats included) are vocabulary ids with idfs[j]. acc (doubles) and
+ * seen (bytes) have one slot per unit of the largest part, are zero on entry and are left zero.
+ * Writes the global ids and scores, best first, to out_ids/out_scores and returns how many, or
+ * -1 when memory ran out. Each unit's score is summed term by term in query order, as rank-bm25
+ * sums it; the parts are scored one after the other (their units are accumulated in acc, small
+ * enough to stay in cache) into one list of the k best. */
+int bm25_top(int n_parts, const Part *parts, int n_terms, const int64_t *terms,
+             const double *idfs, double k1, double *acc, uint8_t *seen, int k, int64_t *out_ids,
+             double *out_scores)
+{
+    if (k <= 0 || n_terms <= 0 || n_parts <= 0)
+        return 0;
+    const double k1_plus_1 = k1 + 1.0;
+    int64_t *starts = malloc(sizeof(int64_t) * 2 * n_terms);
     if (!starts)
         return -1;
     int64_t *ends = starts + n_terms;
-    int64_t total = 0;
-    for (int j = 0; j < n_terms; j++) {
-        int64_t lo = 0, hi = n_p_terms;
-        while (lo < hi) {
-            const int64_t mid = lo + (hi - lo) / 2;
-            if (p_terms[mid] < terms[j])
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        const int found = lo < n_p_terms && p_terms[lo] == terms[j];
-        starts[j] = found ? p_offsets[lo] : 0;
-        ends[j] = found ? p_offsets[lo + 1] : 0;
-        total += ends[j] - starts[j];
-    }
-    int32_t *touched = malloc(sizeof(int32_t) * (total > 0 ? total : 1));
-    if (!touched) {
-        free(starts);
-        return -1;
-    }
-    int64_t n_touched = 0;
-    const double k1_plus_1 = k1 + 1.0;
-    for (int j = 0; j < n_terms; j++) {
-        const double idf = idfs[j];
-        for (int64_t p = starts[j]; p < ends[j]; p++) {
-            const int32_t u = units[p];
-            if (live && !live[u])
-                continue;
-            if (weights) {
-                acc[u] += idf * weights[p];
-            } else {
-                const double tf = (double)tfs[p];
-                acc[u] += idf * (tf * k1_plus_1 / (tf + norms[u]));
+    int32_t *touched = NULL;
+    int64_t room = 0;
+    int found = 0;
+    for (int q = 0; q < n_parts; q++) {
+        const Part *part = &parts[q];
+        const int32_t *units = part->units;
+        int64_t total = 0;
+        for (int j = 0; j < n_terms; j++) {
+            int64_t lo = 0, hi = part->n_p_terms;
+            while (lo < hi) {
+                const int64_t mid = lo + (hi - lo) / 2;
+                if (part->p_terms[mid] < terms[j])
+                    lo = mid + 1;
+                else
+                    hi = mid;
             }
-            if (!seen[u]) {
-                seen[u] = 1;
-                touched[n_touched++] = u;
+            const int present = lo < part->n_p_terms && part->p_terms[lo] == terms[j];
+            starts[j] = present ? part->p_offsets[lo] : 0;
+            ends[j] = present ? part->p_offsets[lo + 1] : 0;
+            total += ends[j] - starts[j];
+        }
+        if (total > room) {
+            free(touched);
+            room = total;
+            touched = malloc(sizeof(int32_t) * room);
+            if (!touched) {
+                free(starts);
+                return -1;
             }
         }
+        /* Units block by block (the postings of a term are ascending), so that the block's
+         * slots of acc, seen and norms stay in the first-level cache. */
+        int32_t last = 0;
+        for (int j = 0; j < n_terms; j++)
+            if (ends[j] > starts[j] && units[ends[j] - 1] > last)
+                last = units[ends[j] - 1];
+        for (int64_t block = 0; block <= last; block += BLOCK) {
+            const int64_t limit = block + BLOCK;
+            int64_t n_touched = 0;
+            for (int j = 0; j < n_terms; j++) {
+                const double idf = idfs[j];
+                int64_t p = starts[j];
+                for (; p < ends[j] && units[p] < limit; p++) {
+                    const int32_t u = units[p];
+                    if (part->live && !part->live[u])
+                        continue;
+                    acc[u] += contribution(part, p, idf, k1_plus_1);
+                    /* Branch-free: whether u is new is not predictable. */
+                    touched[n_touched] = u;
+                    n_touched += !seen[u];
+                    seen[u] = 1;
+                }
+                starts[j] = p;
+            }
+            for (int64_t i = 0; i < n_touched; i++) {
+                const int32_t u = touched[i];
+                const double s = acc[u];
+                acc[u] = 0.0;
+                seen[u] = 0;
+                found = keep_best(part->offset + u, s, k, found, out_ids, out_scores);
+            }
+        }
     }
-    const int found = take_best(acc, seen, touched, n_touched, k, out_ids, out_scores);
     free(touched);
     free(starts);
     return found;
+}
+
+/* Where one part's sentences (passage_first NULL) or passages find their tokens. */
+typedef struct {
+    int64_t offset; /* global id of the part's unit 0 */
+    const int64_t *token_offsets;
+    const int32_t *tokens;
+    const int32_t *passage_first;
+    const int32_t *passage_last;
+} TokenPart;
+
+/* Occurrences of the query's terms in the units ids[0:n_rows] (global ids; a unit belongs to the
+ * last part whose offset is not above it), as retrieval/matching.py's numpy code finds them:
+ * tf[row * width + column] (zero on entry) counts term column in row, lengths[row] is the row's
+ * number of tokens, and every occurrence is written to out_row/out_position/out_column, part by
+ * part, rows in the order asked for, tokens in text order. sorted_ids are the query's term ids,
+ * ascending, order[i] the column of sorted_ids[i]. Returns the number of occurrences; only the
+ * first capacity are written (call again with more room if it returns more). */
+int64_t bm25_match(int n_parts, const TokenPart *parts, int64_t n_rows, const int64_t *ids,
+                   int width, const int64_t *sorted_ids, const int64_t *order, double *tf,
+                   int64_t *lengths, int64_t capacity, int64_t *out_row, int64_t *out_position,
+                   int64_t *out_column)
+{
+    int64_t n = 0;
+    for (int q = 0; q < n_parts; q++) {
+        const TokenPart *part = &parts[q];
+        for (int64_t r = 0; r < n_rows; r++) {
+            const int64_t g = ids[r];
+            int lo = 0, hi = n_parts - 1;
+            while (lo < hi) {
+                const int mid = (lo + hi + 1) / 2;
+                if (parts[mid].offset <= g)
+                    lo = mid;
+                else
+                    hi = mid - 1;
+            }
+            if (lo != q)
+                continue;
+            const int64_t local = g - part->offset;
+            int64_t low, high;
+            if (part->passage_first) {
+                low = part->token_offsets[part->passage_first[local]];
+                high = part->token_offsets[(int64_t)part->passage_last[local] + 1];
+            } else {
+                low = part->token_offsets[local];
+                high = part->token_offsets[local + 1];
+            }
+            lengths[r] = high - low;
+            if (width <= 0)
+                continue;
+            for (int64_t t = low; t < high; t++) {
+                const int64_t token = part->tokens[t];
+                int c = 0;
+                while (c < width && sorted_ids[c] < token)
+                    c++;
+                if (c == width || sorted_ids[c] != token)
+                    continue;
+                const int64_t column = order[c];
+                tf[r * width + column] += 1.0;
+                if (n < capacity) {
+                    out_row[n] = r;
+                    out_position[n] = t - low;
+                    out_column[n] = column;
+                }
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
+/* Columns of some units: for each global id ids[r] (in the last part whose offsets[q] is not
+ * above it, at local = ids[r] - offsets[q]), out[c * n_rows + r] = columns[q * n_cols + c][local]
+ * + adds[q * n_cols + c], and out[n_cols * n_rows + r] = q. */
+void bm25_gather(int n_parts, const int64_t *offsets, int n_cols, const int32_t *const *columns,
+                 const int64_t *adds, int64_t n_rows, const int64_t *ids, int64_t *out)
+{
+    for (int64_t r = 0; r < n_rows; r++) {
+        const int64_t g = ids[r];
+        int lo = 0, hi = n_parts - 1;
+        while (lo < hi) {
+            const int mid = (lo + hi + 1) / 2;
+            if (offsets[mid] <= g)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        const int64_t local = g - offsets[lo];
+        for (int c = 0; c < n_cols; c++)
+            out[c * n_rows + r] =
+                columns[(int64_t)lo * n_cols + c][local] + adds[(int64_t)lo * n_cols + c];
+        out[n_cols * n_rows + r] = lo;
+    }
 }
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_bm25kernel", NULL, -1, NULL};

@@ -23,10 +23,13 @@ import numpy.typing as npt
 
 from retrieval.kernel import (
     BoolArray,
+    ColumnGather,
     FloatArray,
     Int32Array,
     Int64Array,
     Postings,
+    SegmentsTopK,
+    TokenMatcher,
     TopK,
     sorted_distinct,
 )
@@ -186,6 +189,7 @@ class LevelScorer:
             )
             for offset, postings, lengths, live in levels
         ]
+        self._top = SegmentsTopK(self._parts)
         self._eps = EPSILON * self._average_idf()
 
     def _average_idf(self) -> float:
@@ -250,15 +254,12 @@ class LevelScorer:
         terms = self._query(query)
         if not terms or k <= 0 or self._avgdl == 0:
             return []
-        idfs = [idf for _, idf in terms]
-        hits: list[Hit] = []
-        term_ids = np.asarray([term for term, _ in terms], dtype=np.int64)
-        weights = np.asarray(idfs, dtype=np.float64)
-        for offset, scorer in self._parts:
-            ids, scores = scorer.top(term_ids, weights, k)
-            hits += [Hit(offset + i, s) for i, s in zip(ids.tolist(), scores.tolist(), strict=True)]
-        hits.sort(key=lambda h: (-h.score, h.unit))
-        return hits[:k]
+        ids, scores = self._top.top(
+            np.asarray([term for term, _ in terms], dtype=np.int64),
+            np.asarray([idf for _, idf in terms], dtype=np.float64),
+            k,
+        )
+        return [Hit(i, s) for i, s in zip(ids.tolist(), scores.tolist(), strict=True)]
 
     def scores(self, query: Sequence[str], units: Sequence[int]) -> list[float]:
         """Scores of the given units (0.0 for units without any query term)."""
@@ -319,8 +320,8 @@ class TokenTable:
 
     def __getitem__(self, sentence: int) -> tuple[str, ...]:
         part, local = self._index.locate(sentence)
-        terms = self._index.vocabulary.terms
-        return tuple(terms[t] for t in part.segment.sentence_terms(local).tolist())
+        return tuple(map(self._index.vocabulary.terms.__getitem__,
+                         part.segment.sentence_terms(local).tolist()))  # fmt: skip
 
 
 class PassageTable:
@@ -436,6 +437,8 @@ class Index:
         self.passage_offsets = [p.passage_offset for p in self.parts]
         # Built on first use: `qabot index` writes an index it never searches.
         self._scorers: tuple[LevelScorer, LevelScorer] | None = None
+        self._matchers: tuple[TokenMatcher, TokenMatcher] | None = None
+        self._row_gather: ColumnGather | None = None
         self._scorers_lock = threading.Lock()
         views: list[DocumentView | None] = []
         for part in self.parts:
@@ -477,6 +480,32 @@ class Index:
                 scorers = self._scorers
         return scorers
 
+    def token_matcher(self, passages: bool) -> TokenMatcher:
+        """What :mod:`retrieval.matching` reads the tokens of sentences or passages with."""
+        matchers = self._matchers
+        if matchers is None:
+            matchers = self._matchers = (
+                TokenMatcher(
+                    [
+                        (p.sentence_offset, p.segment.token_offsets, p.segment.tokens, None, None)
+                        for p in self.parts
+                    ]
+                ),
+                TokenMatcher(
+                    [
+                        (
+                            p.passage_offset,
+                            p.segment.token_offsets,
+                            p.segment.tokens,
+                            p.segment.passage_first,
+                            p.segment.passage_last,
+                        )
+                        for p in self.parts
+                    ]
+                ),
+            )
+        return matchers[passages]
+
     def warm(self) -> None:
         """Build what searching needs now, so that the first question does not wait for it."""
         self._level_scorers()
@@ -491,6 +520,31 @@ class Index:
     def rows(self, sentences: Sequence[int] | Int64Array) -> SentenceRows:
         """:class:`SentenceRows` of the given sentences, gathered part by part."""
         ids = np.asarray(sentences, dtype=np.int64)
+        if self._row_gather is None:
+            self._row_gather = ColumnGather(
+                self.sentence_offsets,
+                [
+                    [
+                        p.segment.sentence_document,
+                        p.segment.sentence_paragraph,
+                        p.segment.sentence_passage,
+                        p.segment.sentence_start,
+                        p.segment.sentence_end,
+                        p.segment.arrays["sentence_section"],
+                    ]
+                    for p in self.parts
+                ],
+                [[p.document_offset, 0, p.passage_offset, 0, 0, 0] for p in self.parts],
+            )
+        gathered = self._row_gather.gather(ids)
+        if gathered is not None:
+            document, paragraph, passage, start, end, section, part = gathered
+            names = [p.segment.sections for p in self.parts]
+            return SentenceRows(
+                ids, document, paragraph, passage, start, end,
+                [names[p][s] if s >= 0 else None
+                 for p, s in zip(part.tolist(), section.tolist(), strict=True)],
+            )  # fmt: skip
         columns = [np.zeros(len(ids), dtype=np.int64) for _ in range(5)]
         sections: list[str | None] = [None] * len(ids)
         parts = np.searchsorted(np.asarray(self.sentence_offsets), ids, side="right") - 1

@@ -70,11 +70,35 @@ def _library() -> ctypes.CDLL | None:
     pointer = ctypes.c_void_p
     library.bm25_top.restype = ctypes.c_int
     library.bm25_top.argtypes = [
-        ctypes.c_int, pointer, pointer, pointer, ctypes.c_int64, pointer, pointer, pointer,
-        pointer, pointer, pointer, ctypes.c_double, pointer, pointer, ctypes.c_int, pointer,
-        pointer,
+        ctypes.c_int, pointer, ctypes.c_int, pointer, pointer, ctypes.c_double, pointer,
+        pointer, ctypes.c_int, pointer, pointer,
+    ]  # fmt: skip
+    library.bm25_gather.restype = None
+    library.bm25_gather.argtypes = [
+        ctypes.c_int, pointer, ctypes.c_int, pointer, pointer, ctypes.c_int64, pointer, pointer,
+    ]  # fmt: skip
+    library.bm25_match.restype = ctypes.c_int64
+    library.bm25_match.argtypes = [
+        ctypes.c_int, pointer, ctypes.c_int64, pointer, ctypes.c_int, pointer, pointer, pointer,
+        pointer, ctypes.c_int64, pointer, pointer, pointer,
     ]  # fmt: skip
     return library
+
+
+class _Part(ctypes.Structure):
+    """One segment's postings as the kernel reads them (``Part`` in ``_bm25kernel.c``)."""
+
+    _fields_ = [
+        ("p_terms", ctypes.c_void_p),
+        ("n_p_terms", ctypes.c_int64),
+        ("p_offsets", ctypes.c_void_p),
+        ("units", ctypes.c_void_p),
+        ("tfs", ctypes.c_void_p),
+        ("weights", ctypes.c_void_p),
+        ("norms", ctypes.c_void_p),
+        ("live", ctypes.c_void_p),
+        ("offset", ctypes.c_int64),
+    ]
 
 
 def compiled() -> bool:
@@ -83,7 +107,8 @@ def compiled() -> bool:
 
 
 class _Scratch:
-    """Zeroed per-unit buffers the kernel borrows; one per concurrent caller."""
+    """Zeroed per-unit buffers the kernel borrows (one slot per unit of the largest segment); one
+    per concurrent caller."""
 
     def __init__(self, size: int) -> None:
         self.acc = np.zeros(size, dtype=np.float64)
@@ -91,7 +116,7 @@ class _Scratch:
 
 
 class TopK:
-    """Top-k scoring over one set of postings (one segment of one level).
+    """Scoring over one set of postings (one segment of one level).
 
     ``avgdl``, ``k1`` and ``b`` are those of the whole index; each unit's length normalisation
     ``k1 * (1 - b + b * length / avgdl)`` is computed once, with rank-bm25's operations. With
@@ -122,8 +147,6 @@ class TopK:
         self.weights: FloatArray | None = (
             self._posting_weights() if weighted and avgdl and compiled() else None
         )
-        self._free: list[_Scratch] = []
-        self._lock = threading.Lock()
 
     def _posting_weights(self, chunk: int = 1 << 20) -> FloatArray:
         """``tf * (k1 + 1) / (tf + norm)`` of every posting, as rank-bm25 computes it (in
@@ -136,36 +159,7 @@ class TopK:
             np.divide(tf * (self.k1 + 1), tf + norm, out=weights[start : start + chunk])
         return weights
 
-    def top(self, terms: Int64Array, idfs: FloatArray, k: int) -> tuple[Int32Array, FloatArray]:
-        """The ``k`` best units (ids, scores), best first; equal scores by ascending id.
-        ``terms`` are vocabulary ids (query order, repeats counted), ``idfs`` their idfs."""
-        if k <= 0 or not len(terms) or not len(self.postings.terms):
-            return np.empty(0, np.int32), np.empty(0, np.float64)
-        library = _library()
-        if library is None:
-            return self._top_numpy(self.postings.spans(terms), idfs.tolist(), k)
-        with self._lock:
-            scratch = self._free.pop() if self._free else _Scratch(len(self.lengths))
-        try:
-            ids = np.empty(k, dtype=np.int32)
-            scores = np.empty(k, dtype=np.float64)
-            p = self.postings
-            found = library.bm25_top(
-                len(terms), terms.ctypes.data, idfs.ctypes.data, p.terms.ctypes.data,
-                len(p.terms), p.offsets.ctypes.data, p.units.ctypes.data, p.tfs.ctypes.data,
-                None if self.weights is None else self.weights.ctypes.data,
-                self.norms.ctypes.data, None if self.live is None else self.live.ctypes.data,
-                self.k1, scratch.acc.ctypes.data, scratch.seen.ctypes.data, k,
-                ids.ctypes.data, scores.ctypes.data,
-            )  # fmt: skip
-        finally:
-            with self._lock:
-                self._free.append(scratch)
-        if found < 0:
-            raise MemoryError("the BM25 kernel could not allocate its buffers")
-        return ids[:found], scores[:found]
-
-    def _top_numpy(
+    def top_numpy(
         self, spans: Sequence[tuple[int, int]], idfs: Sequence[float], k: int
     ) -> tuple[Int32Array, FloatArray]:
         units = sorted_distinct(np.concatenate([self.postings.units[s:e] for s, e in spans]))
@@ -196,3 +190,181 @@ class TopK:
             # rank-bm25's expression, operation for operation.
             total += idf * (tf * (k1 + 1) / (tf + norms))
         return total
+
+
+class SegmentsTopK:
+    """Top-k over the same level of several segments, in one kernel call: unit ids are global
+    (``offset`` of its segment plus the id inside it), equal scores by ascending global id."""
+
+    def __init__(self, parts: Sequence[tuple[int, TopK]]) -> None:
+        self.parts = list(parts)
+
+        def address(array: np.ndarray | None) -> int | None:
+            return None if array is None else int(array.ctypes.data)
+
+        # The arrays stay referenced by ``parts``, so these addresses stay valid.
+        self._largest = max((len(t.lengths) for _, t in self.parts), default=0)
+        structs = [
+            _Part(
+                address(t.postings.terms),
+                len(t.postings.terms),
+                address(t.postings.offsets),
+                address(t.postings.units),
+                address(t.postings.tfs),
+                address(t.weights),
+                address(t.norms),
+                address(t.live),
+                offset,
+            )
+            for offset, t in self.parts
+        ]
+        self._structs = (_Part * max(len(structs), 1))(*structs)
+        self._free: list[_Scratch] = []
+        self._lock = threading.Lock()
+
+    def top(self, terms: Int64Array, idfs: FloatArray, k: int) -> tuple[Int64Array, FloatArray]:
+        """The ``k`` best units (global ids, scores), best first; equal scores by ascending id.
+        ``terms`` are vocabulary ids (query order, repeats counted), ``idfs`` their idfs."""
+        if k <= 0 or not len(terms) or not self.parts:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        library = _library()
+        if library is None:
+            return self._top_numpy(terms, idfs, k)
+        terms = np.ascontiguousarray(terms, dtype=np.int64)
+        idfs = np.ascontiguousarray(idfs, dtype=np.float64)
+        with self._lock:
+            scratch = self._free.pop() if self._free else _Scratch(self._largest)
+        try:
+            ids = np.empty(k, dtype=np.int64)
+            scores = np.empty(k, dtype=np.float64)
+            found = library.bm25_top(
+                len(self.parts), self._structs, len(terms), terms.ctypes.data, idfs.ctypes.data,
+                self.parts[0][1].k1, scratch.acc.ctypes.data, scratch.seen.ctypes.data, k,
+                ids.ctypes.data, scores.ctypes.data,
+            )  # fmt: skip
+        finally:
+            with self._lock:
+                self._free.append(scratch)
+        if found < 0:
+            raise MemoryError("the BM25 kernel could not allocate its buffers")
+        return ids[:found], scores[:found]
+
+    def _top_numpy(
+        self, terms: Int64Array, idfs: FloatArray, k: int
+    ) -> tuple[Int64Array, FloatArray]:
+        weights = idfs.tolist()
+        found_ids: list[Int64Array] = []
+        found_scores: list[FloatArray] = []
+        for offset, part in self.parts:
+            local, scores = part.top_numpy(part.postings.spans(terms), weights, k)
+            found_ids.append(local.astype(np.int64) + offset)
+            found_scores.append(scores)
+        ids, all_scores = np.concatenate(found_ids), np.concatenate(found_scores)
+        order = np.lexsort((ids, -all_scores))[:k]
+        return ids[order], all_scores[order]
+
+
+class _TokenPart(ctypes.Structure):
+    """Where one segment's units find their tokens (``TokenPart`` in ``_bm25kernel.c``)."""
+
+    _fields_ = [
+        ("offset", ctypes.c_int64),
+        ("token_offsets", ctypes.c_void_p),
+        ("tokens", ctypes.c_void_p),
+        ("passage_first", ctypes.c_void_p),
+        ("passage_last", ctypes.c_void_p),
+    ]
+
+
+class TokenMatcher:
+    """Occurrences of a query's terms in some units of one level, read from the segments' token
+    arrays by the compiled kernel (see :mod:`retrieval.matching`, whose numpy code it replaces).
+
+    ``parts`` are, per segment, the global id of its unit 0, its token offsets and tokens, and for
+    passages the first and last sentence of each passage (``None`` for sentences).
+    """
+
+    def __init__(
+        self,
+        parts: Sequence[tuple[int, Int64Array, Int32Array, Int32Array | None, Int32Array | None]],
+    ) -> None:
+        def address(array: np.ndarray | None) -> int | None:
+            return None if array is None else int(array.ctypes.data)
+
+        # Kept referenced, so that the addresses stay valid (no copy when already in this form).
+        self._arrays = [
+            (
+                offset,
+                np.ascontiguousarray(offsets, dtype=np.int64),
+                np.ascontiguousarray(tokens, dtype=np.int32),
+                None if first is None else np.ascontiguousarray(first, dtype=np.int32),
+                None if last is None else np.ascontiguousarray(last, dtype=np.int32),
+            )
+            for offset, offsets, tokens, first, last in parts
+        ]
+        structs = [
+            _TokenPart(offset, address(offsets), address(tokens), address(first), address(last))
+            for offset, offsets, tokens, first, last in self._arrays
+        ]
+        self._structs = (_TokenPart * max(len(structs), 1))(*structs)
+
+    def match(
+        self, units: Int64Array, query: Int64Array
+    ) -> tuple[FloatArray, Int64Array, Int64Array, Int64Array, Int64Array] | None:
+        """``(tf, lengths, row, position, column)`` of the units (global ids) for the query's term
+        ids (distinct; -1 for unknown terms), or ``None`` without the compiled kernel."""
+        library = _library()
+        if library is None:
+            return None
+        units = np.ascontiguousarray(units, dtype=np.int64)
+        query = np.ascontiguousarray(query, dtype=np.int64)
+        order = np.argsort(query, kind="stable")
+        ordered = np.ascontiguousarray(query[order])
+        width = len(query)
+        lengths = np.zeros(len(units), dtype=np.int64)
+        capacity = 8 * len(units) + 64
+        while True:
+            tf = np.zeros((len(units), width), dtype=np.float64)
+            row = np.empty(capacity, dtype=np.int64)
+            position = np.empty(capacity, dtype=np.int64)
+            column = np.empty(capacity, dtype=np.int64)
+            found = library.bm25_match(
+                len(self._arrays), self._structs, len(units), units.ctypes.data, width,
+                ordered.ctypes.data, order.ctypes.data, tf.ctypes.data, lengths.ctypes.data,
+                capacity, row.ctypes.data, position.ctypes.data, column.ctypes.data,
+            )  # fmt: skip
+            if found <= capacity:
+                return tf, lengths, row[:found], position[:found], column[:found]
+            capacity = int(found)
+
+
+class ColumnGather:
+    """Values of some int32 columns at global unit ids, over segments: ``offsets[q]`` is the
+    global id of segment ``q``'s unit 0, ``columns[q][c]`` its column ``c``, to which
+    ``adds[q][c]`` is added (a segment's first document, passage... as a global number)."""
+
+    def __init__(
+        self, offsets: Sequence[int], columns: Sequence[Sequence[Int32Array]],
+        adds: Sequence[Sequence[int]],
+    ) -> None:  # fmt: skip
+        self._width = len(columns[0]) if columns else 0
+        # Kept referenced, so that the addresses stay valid (no copy when already int32).
+        self._columns = [np.ascontiguousarray(c, dtype=np.int32) for cs in columns for c in cs]
+        self._pointers = np.asarray([c.ctypes.data for c in self._columns], dtype=np.uintp)
+        self._adds = np.asarray([a for row in adds for a in row], dtype=np.int64)
+        self._offsets = np.asarray(offsets, dtype=np.int64)
+
+    def gather(self, units: Int64Array) -> Int64Array | None:
+        """``(columns + 1, len(units))``: each column's values, then each unit's segment number;
+        ``None`` without the compiled kernel."""
+        library = _library()
+        if library is None or not len(self._offsets):
+            return None
+        units = np.ascontiguousarray(units, dtype=np.int64)
+        out = np.empty((self._width + 1, len(units)), dtype=np.int64)
+        library.bm25_gather(
+            len(self._offsets), self._offsets.ctypes.data, self._width,
+            self._pointers.ctypes.data, self._adds.ctypes.data, len(units), units.ctypes.data,
+            out.ctypes.data,
+        )  # fmt: skip
+        return out

@@ -1,9 +1,10 @@
 """Which question terms a few dozen units hold, read from the segments as term ids.
 
 Answer composition looks at the candidates of one question only (the sentences of the best
-passages and the best sentences). Their tokens are gathered from the mapped token arrays in one
-vectorised step per segment and matched against the question's term ids, so no token is turned
-back into a string: the term frequencies give both levels' BM25 scores (the forward index holds
+passages and the best sentences). Their tokens are read from the mapped token arrays by the
+compiled kernel (:class:`retrieval.kernel.TokenMatcher`; without it, in one vectorised numpy step
+per segment, with the same results) and matched against the question's term ids, so no token is
+turned back into a string: the term frequencies give both levels' BM25 scores (the forward index holds
 the same counts as the postings) and the positions give proximity.
 """
 
@@ -101,6 +102,9 @@ class Matches:
 def sentence_matches(index: Index, sentences: Sequence[int], query: QueryTerms) -> Matches:
     """Occurrences of ``query`` in the given (global) sentences."""
     ids = np.asarray(sentences, dtype=np.int64)
+    found = index.token_matcher(passages=False).match(ids, query.ids)
+    if found is not None:
+        return Matches(*found)
     runs = []
     for number, rows in _by_part(index.sentence_offsets, ids):
         part = index.parts[number]
@@ -113,6 +117,9 @@ def sentence_matches(index: Index, sentences: Sequence[int], query: QueryTerms) 
 def passage_matches(index: Index, passages: Sequence[int], query: QueryTerms) -> Matches:
     """Occurrences of ``query`` in the given (global) passages: the tokens of their sentences."""
     ids = np.asarray(passages, dtype=np.int64)
+    found = index.token_matcher(passages=True).match(ids, query.ids)
+    if found is not None:
+        return Matches(*found)
     runs = []
     for number, rows in _by_part(index.passage_offsets, ids):
         part = index.parts[number]

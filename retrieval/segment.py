@@ -137,8 +137,9 @@ class Segment:
             return self._texts[document] if self._texts is not None else ""
         offsets = self.arrays["text_offsets"]
         start, end = int(offsets[document]), int(offsets[document + 1])
-        # Mapped, not opened by name: a reader of a replaced index still has its text.
-        return bytes(self.arrays["text"][start:end]).decode("utf-8")
+        # Mapped, not opened by name: a reader of a replaced index still has its text. Decoded
+        # from the mapping itself (no intermediate bytes copy).
+        return str(self.arrays["text"][start:end].data, "utf-8")
 
     def paragraphs(self, document: int) -> tuple[Span, ...]:
         pointers = self.arrays["doc_paragraphs"]

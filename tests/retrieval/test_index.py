@@ -180,3 +180,96 @@ def test_sorted_distinct_is_numpys_unique(size: int) -> None:
     found = kernel.sorted_distinct(values)
     assert found.dtype == expected.dtype
     assert found.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("k", [1, 3, 20, 500])
+def test_one_kernel_call_over_segments_equals_each_segment_merged(tmp_path: Path, k: int) -> None:
+    """The compiled kernel ranks all segments at once; the numpy fallback ranks each segment and
+    merges: the same units, scores and order, equal scores (many here) by ascending global id."""
+    if not kernel.compiled():
+        pytest.skip("the compiled kernel is not built here")
+    directory = IndexDirectory(tmp_path / "index")
+    index = Index(settings=SETTINGS, parts=[])
+    parts = []
+    for batch in range(4):  # four segments, one with a deleted document
+        parts += directory.write_segments(
+            [document(f"d{batch}-{n}", 10 * batch + n, sentences=30) for n in range(3)],
+            index.vocabulary,
+            SETTINGS,
+        )
+    parts[2] = Part(parts[2].segment, frozenset({1}))
+    index = Index(settings=SETTINGS, parts=parts, vocabulary=index.vocabulary)
+    assert len(index.parts) == 4
+    for scorer in (index.sentence_scorer, index.passage_scorer):
+        for query in [*QUERIES, WORDS[10:20], ["w3", "w3", "w28"]]:
+            compiled = scorer.top(query, k)
+            terms = scorer._query(query)
+            ids, scores = scorer._top._top_numpy(
+                np.asarray([t for t, _ in terms], dtype=np.int64),
+                np.asarray([i for _, i in terms], dtype=np.float64),
+                k,
+            ) if terms else (np.empty(0, np.int64), np.empty(0))  # fmt: skip
+            assert [(h.unit, h.score) for h in compiled] == list(
+                zip(ids.tolist(), scores.tolist(), strict=True)
+            )
+            assert scorer.scores(query, [h.unit for h in compiled]) == [h.score for h in compiled]
+
+
+def test_compiled_matches_and_rows_equal_the_numpy_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not kernel.compiled():
+        pytest.skip("the compiled kernel is not built here")
+    directory = IndexDirectory(tmp_path / "index")
+    index = Index(settings=SETTINGS, parts=[])
+    parts = []
+    for batch in range(3):
+        parts += directory.write_segments(
+            [document(f"d{batch}-{n}", 7 * batch + n) for n in range(2)], index.vocabulary, SETTINGS
+        )
+    index = Index(settings=SETTINGS, parts=parts, vocabulary=index.vocabulary)
+    rng = np.random.default_rng(3)
+    cases = []
+    for query in [["w1", "w2", "absent"], WORDS, ["absent"], []]:
+        terms = QueryTerms.of(index, query)
+        levels = ((sentence_matches, len(index.sentences)), (passage_matches, len(index.passages)))
+        for matching, size in levels:
+            # Unordered, repeated, spread over the segments.
+            units = [*rng.integers(0, size, 25).tolist(), size - 1, 0, 0]
+            cases.append((matching, units, terms))
+    compiled = [m(index, u, t) for m, u, t in cases]
+    sentences = [*rng.integers(0, len(index.sentences), 40).tolist(), 0, 0]
+    rows = index.rows(sentences)
+    monkeypatch.setattr(kernel, "_library", lambda: None)
+    expected_rows = index.rows(sentences)
+    for name in ("sentence", "document", "paragraph", "passage", "start", "end"):
+        a, b = getattr(rows, name), getattr(expected_rows, name)
+        assert a.dtype == b.dtype and a.tolist() == b.tolist(), name
+    assert rows.sections == expected_rows.sections
+    for found, (matching, units, terms) in zip(compiled, cases, strict=True):
+        expected = matching(index, units, terms)
+        for name in ("tf", "lengths", "row", "position", "column"):
+            a, b = getattr(found, name), getattr(expected, name)
+            assert a.dtype == b.dtype and a.shape == b.shape and a.tolist() == b.tolist(), name
+
+
+def test_compiled_top_over_many_blocks_of_units_equals_numpy() -> None:
+    """The kernel scores a segment 8192 units at a time: results across the block boundaries are
+    those of the numpy fallback."""
+    if not kernel.compiled():
+        pytest.skip("the compiled kernel is not built here")
+    documents = [document(f"d{n:04d}", n, sentences=40) for n in range(500)]
+    index = Index(documents, SETTINGS)
+    assert len(index.sentences) > 2 * 8192
+    for scorer in (index.sentence_scorer, index.passage_scorer):
+        for query in [["w1", "w2"], ["w29", "w0", "w28"], WORDS[5:12]]:
+            terms = scorer._query(query)
+            for k in (1, 20, 3000):
+                ids, scores = scorer._top._top_numpy(
+                    np.asarray([t for t, _ in terms], dtype=np.int64),
+                    np.asarray([i for _, i in terms], dtype=np.float64),
+                    k,
+                )
+                assert [(h.unit, h.score) for h in scorer.top(query, k)] == list(
+                    zip(ids.tolist(), scores.tolist(), strict=True)
+                )
