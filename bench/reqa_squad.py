@@ -1,10 +1,13 @@
 """Answer-sentence retrieval quality on reqa_squad_dev: qabot's ranking against plain rank-bm25.
 
     python bench/reqa_squad.py [--data ../shared/bench/reqa_squad_dev] [--limit N]
+                               [--flat] [--no-titles]
 
 Both rankers see the benchmark's own sentences and the same tokens (qabot's tokenizer); the
 baseline is sentence-level ``BM25Okapi`` with rank-bm25's defaults, scored with ``get_scores``.
 Prints P@1, MRR@10, R@3 per ranker, their ratio to the baseline, and ms per query.
+``--flat`` and ``--no-titles`` take away the structure qabot's passage and title features use,
+as collections without paragraphs or titles (news feeds, plain dumps) would.
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ Ranker = Callable[[str], list[int]]
 """From a question's text to the ids of its best sentences."""
 
 
-def load(data: Path) -> tuple[list[ParsedDocument], list[dict[str, object]]]:
+def load(
+    data: Path, *, flat: bool = False, titles_kept: bool = True
+) -> tuple[list[ParsedDocument], list[dict[str, object]]]:
+    """The benchmark's articles as documents; ``flat``: every sentence its own paragraph, and
+    ``titles_kept=False``: untitled documents (structure a news feed or a plain dump lacks)."""
     with gzip.open(data / "sentences.jsonl.gz", "rt", encoding="utf-8") as f:
         sentences = [json.loads(line) for line in f]
     with gzip.open(data / "questions.jsonl.gz", "rt", encoding="utf-8") as f:
@@ -47,7 +54,7 @@ def load(data: Path) -> tuple[list[ParsedDocument], list[dict[str, object]]]:
         text, paragraphs, records, position = "", [], [], 0
         paragraph_start, current = 0, None
         for row in rows:
-            if current is not None and row["para_id"] != current:
+            if current is not None and (flat or row["para_id"] != current):
                 paragraphs.append(Span(paragraph_start, position - 1))
                 paragraph_start = position
             current = row["para_id"]
@@ -61,7 +68,7 @@ def load(data: Path) -> tuple[list[ParsedDocument], list[dict[str, object]]]:
             position = len(text)
         paragraphs.append(Span(paragraph_start, position - 1))
         # Zero-padded: the index orders documents by id, and sentence ids must stay the sids.
-        meta = DocumentMeta(id=f"{doc_id:05d}", title=titles[doc_id])
+        meta = DocumentMeta(id=f"{doc_id:05d}", title=titles[doc_id] if titles_kept else "")
         documents.append(ParsedDocument(meta, text, "", tuple(paragraphs), tuple(records)))
     return documents, questions
 
@@ -162,12 +169,16 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip plain rank-bm25")
     parser.add_argument("--every", type=int, default=1, help="only every K-th question")
     parser.add_argument(
+        "--flat", action="store_true", help="every sentence its own paragraph (no passage context)"
+    )
+    parser.add_argument("--no-titles", action="store_true", help="documents without titles")
+    parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="an AnswerSettings field"
     )
     args = parser.parse_args()
 
     started = time.perf_counter()
-    documents, questions = load(args.data)
+    documents, questions = load(args.data, flat=args.flat, titles_kept=not args.no_titles)
     questions = questions[:: args.every]
     if args.limit:
         questions = questions[: args.limit]
