@@ -1,7 +1,7 @@
 """Answer-or-refuse quality on squad2_dev (SQuAD 2.0 dev: half the questions unanswerable).
 
     python bench/squad2.py [--data ../shared/bench/squad2_dev] [--limit N] [--every K]
-                           [--split all|fit|test] [--curve]
+                           [--split all|fit|test] [--curve] [--alone]
 
 Indexes the benchmark's ``corpus/`` folder with qabot's own loader (what ``qabot index`` does),
 answers every question in-process with :func:`retrieval.answer.answer` and judges quotes by the
@@ -14,7 +14,9 @@ MRR@10 over the first ten quotes, abstention; for the unanswerable ones: the sha
 (``AnswerSettings.min_confidence``), computed from one run, since quotes do not depend on it.
 
 ``--split fit|test`` keeps only the articles of one half of the article split used to fit the
-refusal model (``bench/fit_refusal.py``): even ``doc_id`` fit, odd ones test.
+refusal model (``bench/fit_refusal.py``): even ``doc_id`` fit, odd ones test. ``--alone``
+asks each article's questions of that article alone, a one-document collection of 100-300
+sentences (what a user indexing a handful of files has), instead of all 35 together.
 """
 
 from __future__ import annotations
@@ -55,10 +57,6 @@ def read_jsonl(path: Path) -> list[dict[str, object]]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
-
-
-def build_index(corpus: Path) -> Index:
-    return Index([load_document(name, path) for name, path in iter_corpus_files(corpus)])
 
 
 def in_split(doc_id: int, split: str) -> bool:
@@ -133,13 +131,19 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="only every K-th question")
     parser.add_argument("--split", choices=("all", "fit", "test"), default="all")
     parser.add_argument("--curve", action="store_true", help="print the trade-off curve")
+    parser.add_argument("--alone", action="store_true", help="each article its own collection")
     parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="an AnswerSettings field"
     )
     args = parser.parse_args()
 
     started = time.perf_counter()
-    index = build_index(args.data / "corpus")
+    doc_ids = {str(d["file"]): d["doc_id"] for d in read_jsonl(args.data / "docs.jsonl")}
+    documents = {
+        doc_ids[name]: load_document(name, path)
+        for name, path in iter_corpus_files(args.data / "corpus")
+    }
+    index = Index(list(documents.values()))
     questions = [
         q
         for q in read_jsonl(args.data / "questions.jsonl.gz")
@@ -154,7 +158,16 @@ def main() -> None:
     )
     settings = with_overrides(AnswerSettings(), args.set)
     started = time.perf_counter()
-    outcomes = run(index, questions, settings)
+    if args.alone:
+        outcomes = [
+            outcome
+            for doc_id, document in documents.items()
+            for outcome in run(
+                Index([document]), [q for q in questions if q["doc_id"] == doc_id], settings
+            )
+        ]
+    else:
+        outcomes = run(index, questions, settings)
     ms = (time.perf_counter() - started) * 1000 / max(len(questions), 1)
     threshold = (
         refusal_model().threshold if settings.min_confidence is None else settings.min_confidence
