@@ -18,7 +18,7 @@ import numpy as np
 from retrieval.evidence import expected_type, holds_year, type_match
 from retrieval.features import context_terms, feedback_share, feedback_terms, refers_back
 from retrieval.index import Index, SentenceRows
-from retrieval.kernel import FloatArray
+from retrieval.kernel import BoolArray, FloatArray
 from retrieval.matching import Matches, QueryTerms, passage_matches, sentence_matches
 
 WEIGHTS: dict[str, str] = {
@@ -149,7 +149,7 @@ def _before(c: Candidates, present: np.ndarray, wanted: Collection[str]) -> dict
     Odo").
     """
     index, ids, terms = c.index, c.ids, c.terms
-    after = [n for n, sentence in enumerate(ids) if same_paragraph(index, sentence)]
+    after = np.flatnonzero(follows_in_paragraph(index, c.rows)).tolist()
     leaning = {n for n in after if refers_back(c.texts[n])} if "antecedent" in wanted else set()
     asked = after if "context" in wanted else sorted(leaning)
     before = np.zeros_like(present)
@@ -200,6 +200,17 @@ def _passage_tokens(index: Index, passage: int) -> list[tuple[str, ...]]:
         for i in range(first, last + 1)
         if index.sentences[i].passage == passage
     ]
+
+
+def follows_in_paragraph(index: Index, rows: SentenceRows) -> BoolArray:
+    """For each sentence of ``rows``, :func:`same_paragraph` (one gather for all of them)."""
+    sentence = rows.sentence
+    has_previous = (sentence > 0) & (sentence < len(index.sentences))
+    previous = index.rows(np.where(has_previous, sentence - 1, 0))
+    result: BoolArray = (
+        has_previous & (previous.document == rows.document) & (previous.paragraph == rows.paragraph)
+    )
+    return result
 
 
 def same_paragraph(index: Index, sentence: int) -> bool:
