@@ -239,6 +239,12 @@ _stemmer = SnowballStemmer("english", ignore_stopwords=False)
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
+    """Snowball's stem of a lowercased word."""
+    # Snowball returns a word of at most two letters, or a number (no letter for any suffix rule
+    # to match), as it is; numbers are most of the words a question's candidates bring that are
+    # not cached yet, and Snowball's Python costs tens of microseconds a word.
+    if len(word) <= 2 or (word.isdigit() and word.isascii()):
+        return word
     return str(_stemmer.stem(word))
 
 

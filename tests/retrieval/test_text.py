@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.models import Span
-from retrieval.text import lines, paragraphs, split_sentences, tokenize
+from retrieval.text import _stem, _stemmer, lines, paragraphs, split_sentences, tokenize
 
 
 def split(text: str) -> list[str]:
@@ -120,3 +120,10 @@ def test_dotted_acronyms_are_one_term_matching_the_undotted_form(dotted: str, pl
 def test_dotted_acronyms_leave_numbers_and_domains_alone() -> None:
     assert tokenize("3.14") == ["3", "14"]
     assert tokenize("www.example.org") == ["www", "exampl", "org"]
+
+
+def test_stem_shortcuts_give_snowball_stems() -> None:
+    words = [str(n) for n in range(0, 20_000, 7)] + ["0042", "2015", "1" * 30]
+    words += [a + b for a in "abeisy'0é" for b in ["", *"abeisy'0é"]]
+    for word in words:
+        assert _stem(word) == _stemmer.stem(word), word
