@@ -128,14 +128,19 @@ def columns(
 def _title(c: Candidates, present: np.ndarray) -> FloatArray:
     """The share of the question's weight in the sentence or the title and section it stands
     under (they count as its own terms)."""
-    places = list(zip(c.rows.document.tolist(), c.rows.sections, strict=True))
-    held: dict[tuple[int, str | None], list[bool]] = {}
-    for document, section in places:
-        if (document, section) not in held:
-            context = context_terms(c.index.documents[document].meta.title, section)
-            held[document, section] = [t in context for t in c.terms.terms]
-    around = np.asarray([held[place] for place in places], dtype=bool)
-    around = around.reshape(len(places), len(c.terms.terms))
+    # The candidates stand under a few places: each place's row is computed once.
+    row_of: dict[tuple[int, str | None], int] = {}
+    held: list[list[bool]] = []
+    rows: list[int] = []
+    for place in zip(c.rows.document.tolist(), c.rows.sections, strict=True):
+        row = row_of.get(place)
+        if row is None:
+            row = row_of[place] = len(held)
+            context = context_terms(c.index.documents[place[0]].meta.title, place[1])
+            held.append([t in context for t in c.terms.terms])
+        rows.append(row)
+    table = np.asarray(held, dtype=bool).reshape(len(held), len(c.terms.terms))
+    around = table[rows]
     result: FloatArray = ((present | around) @ c.terms.weights) / c.terms.total
     return result
 
