@@ -12,11 +12,12 @@ scores beat every bound left, so those come out exactly as if all had been compu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
-from retrieval.features import Pair, form_share, phrase_share_at
+from retrieval.features import Pair, holds_word, phrase_share_at
 from retrieval.kernel import BoolArray, FloatArray
 from retrieval.matching import Matches, QueryTerms
 
@@ -57,11 +58,20 @@ class PositionalBonus:
             weights = np.fromiter(self._pairs.values(), dtype=np.float64)
             bound += self._phrase * (both @ weights) / weights.sum()
         if self._form and self._forms:
-            forms = list(self._forms.items())
-            lowered = [text.lower() for text in self._texts]
-            held = [sum(w for f, w in forms if f in text) for text in lowered]
+            held = [sum([w for _, w in inside]) for inside in self._inside]
             bound += self._form * np.asarray(held) / sum(self._forms.values())
         return bound + _SLACK
+
+    @cached_property
+    def _lowered(self) -> list[str]:
+        return [text.lower() for text in self._texts]
+
+    @cached_property
+    def _inside(self) -> list[list[tuple[str, float]]]:
+        """For each candidate, the forms (with their weights, in order) its lowercased text holds
+        as substrings: those it can hold as words."""
+        forms = list(self._forms.items())
+        return [[(f, w) for f, w in forms if f in text] for text in self._lowered]
 
     def bonus(self, rows: npt.NDArray[np.int64]) -> FloatArray:
         """The exact bonuses of the candidates at ``rows``."""
@@ -82,8 +92,13 @@ class PositionalBonus:
                     where.setdefault(terms.terms[column], []).append(position)
                 bonus[n] += self._phrase * phrase_share_at(where, self._pairs)
         if self._form and self._forms:
+            forms_total = sum(self._forms.values())
+            lowered, inside = self._lowered, self._inside
             for n, row in enumerate(rows.tolist()):
-                bonus[n] += self._form * form_share(self._texts[row], self._forms)
+                # form_share(text, forms), over the forms the text holds at all.
+                text = lowered[row]
+                held = sum([w for f, w in inside[row] if holds_word(text, f)])
+                bonus[n] += self._form * (held / forms_total if forms_total else 0.0)
         return bonus
 
 
