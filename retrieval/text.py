@@ -308,10 +308,10 @@ class TermFinder:
 
     def found_in(self, text: str) -> bool:
         """Whether ``tokenize(text)`` holds one of the terms."""
-        return any(
-            part.startswith(self._starts) and _stem(part) in self._terms
-            for part in _text_stem_inputs(text)
-        )
+        for part in _text_stem_inputs(text):
+            if part.startswith(self._starts) and _stem(part) in self._terms:
+                return True
+        return False
 
 
 _FOLD = str.maketrans({"ё": "е", "Ё": "Е"})
