@@ -171,6 +171,11 @@ int64_t bm25_match(int n_parts, const TokenPart *parts, int64_t n_rows, const in
                    int64_t *lengths, int64_t capacity, int64_t *out_row, int64_t *out_position,
                    int64_t *out_column)
 {
+    /* Bit (id mod 64) of every query term: most tokens are no query term, and one test of this
+     * word tells most of them apart without searching sorted_ids. */
+    uint64_t bits = 0;
+    for (int c = 0; c < width; c++)
+        bits |= (uint64_t)1 << ((uint64_t)sorted_ids[c] & 63);
     int64_t n = 0;
     for (int q = 0; q < n_parts; q++) {
         const TokenPart *part = &parts[q];
@@ -200,6 +205,8 @@ int64_t bm25_match(int n_parts, const TokenPart *parts, int64_t n_rows, const in
                 continue;
             for (int64_t t = low; t < high; t++) {
                 const int64_t token = part->tokens[t];
+                if (!((bits >> ((uint64_t)token & 63)) & 1))
+                    continue;
                 int c = 0;
                 while (c < width && sorted_ids[c] < token)
                     c++;
