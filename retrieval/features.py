@@ -27,12 +27,15 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from itertools import pairwise
+from typing import TypeVar
 
 from retrieval.text import tokenize
 
 _SURFACE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 Pair = tuple[str, str]
+K = TypeVar("K")
+"""What :func:`phrase_share_at` knows terms by: the terms themselves, or their columns."""
 
 
 @lru_cache(maxsize=10_000)
@@ -74,7 +77,7 @@ def phrase_share(tokens: Sequence[str], pairs: Mapping[Pair, float], gap: int = 
 
 
 def phrase_share_at(
-    positions: Mapping[str, Sequence[int]], pairs: Mapping[Pair, float], gap: int = 2
+    positions: Mapping[K, Sequence[int]], pairs: Mapping[tuple[K, K], float], gap: int = 2
 ) -> float:
     """:func:`phrase_share` of a sentence given as the positions of its terms (those of the
     question's terms are enough)."""
