@@ -1,9 +1,10 @@
 /* BM25 top-k over the postings of an index's segments, with rank-bm25's BM25Okapi arithmetic.
  *
- * Loaded through ctypes (retrieval/kernel.py); the module init only exists so that setuptools
- * builds and names the library like any extension. Built with -ffp-contract=off: a fused
- * multiply-add would round differently from rank-bm25's numpy expressions.
+ * Called from retrieval/kernel.py through the Python functions at the end of this file. Built
+ * with -ffp-contract=off: a fused multiply-add would round differently from rank-bm25's numpy
+ * expressions.
  */
+#define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -170,6 +171,11 @@ int64_t bm25_match(int n_parts, const TokenPart *parts, int64_t n_rows, const in
                    int64_t *lengths, int64_t capacity, int64_t *out_row, int64_t *out_position,
                    int64_t *out_column)
 {
+    /* Bit (id mod 64) of every query term: most tokens are no query term, and one test of this
+     * word tells most of them apart without searching sorted_ids. */
+    uint64_t bits = 0;
+    for (int c = 0; c < width; c++)
+        bits |= (uint64_t)1 << ((uint64_t)sorted_ids[c] & 63);
     int64_t n = 0;
     for (int q = 0; q < n_parts; q++) {
         const TokenPart *part = &parts[q];
@@ -199,6 +205,8 @@ int64_t bm25_match(int n_parts, const TokenPart *parts, int64_t n_rows, const in
                 continue;
             for (int64_t t = low; t < high; t++) {
                 const int64_t token = part->tokens[t];
+                if (!((bits >> ((uint64_t)token & 63)) & 1))
+                    continue;
                 int c = 0;
                 while (c < width && sorted_ids[c] < token)
                     c++;
@@ -242,6 +250,120 @@ void bm25_gather(int n_parts, const int64_t *offsets, int n_cols, const int32_t 
     }
 }
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_bm25kernel", NULL, -1, NULL};
+/* The Python functions: the kernels above called with NumPy arrays (any C-contiguous buffer of
+ * the element type named) and, for the parts, the address of their struct array. A call costs a
+ * microsecond or two where ctypes spent tens (one ctypes object per array address); the kernels
+ * run without the GIL, as they did under ctypes, so concurrent questions score in parallel. */
+
+/* Whether buffer b holds at least count elements of size bytes; sets ValueError if not. */
+static int holds(const Py_buffer *b, Py_ssize_t count, Py_ssize_t size, const char *name)
+{
+    if (b->len < count * size) {
+        PyErr_Format(PyExc_ValueError, "%s holds fewer than %zd elements", name, count);
+        return 0;
+    }
+    return 1;
+}
+
+static void release(Py_buffer **buffers, int n)
+{
+    for (int i = 0; i < n; i++)
+        PyBuffer_Release(buffers[i]);
+}
+
+/* top(n_parts, parts, terms int64, idfs float64, k1, acc float64, seen uint8, out_ids int64,
+ * out_scores float64) -> found: bm25_top with k the length of out_ids. */
+static PyObject *py_top(PyObject *self, PyObject *args)
+{
+    int n_parts;
+    unsigned long long parts;
+    double k1;
+    Py_buffer terms, idfs, acc, seen, ids, scores;
+    if (!PyArg_ParseTuple(args, "iKy*y*dw*w*w*w*", &n_parts, &parts, &terms, &idfs, &k1, &acc,
+                          &seen, &ids, &scores))
+        return NULL;
+    Py_buffer *all[] = {&terms, &idfs, &acc, &seen, &ids, &scores};
+    const Py_ssize_t n_terms = terms.len / (Py_ssize_t)sizeof(int64_t);
+    const Py_ssize_t k = ids.len / (Py_ssize_t)sizeof(int64_t);
+    if (!holds(&idfs, n_terms, sizeof(double), "idfs") ||
+        !holds(&scores, k, sizeof(double), "out_scores") ||
+        !holds(&seen, acc.len / (Py_ssize_t)sizeof(double), 1, "seen")) {
+        release(all, 6);
+        return NULL;
+    }
+    int found;
+    Py_BEGIN_ALLOW_THREADS
+    found = bm25_top(n_parts, (const Part *)(uintptr_t)parts, (int)n_terms, terms.buf, idfs.buf,
+                     k1, acc.buf, seen.buf, (int)k, ids.buf, scores.buf);
+    Py_END_ALLOW_THREADS
+    release(all, 6);
+    return PyLong_FromLong(found);
+}
+
+/* match(n_parts, parts, ids int64, sorted_ids int64, order int64, tf float64, lengths int64,
+ * out_row int64, out_position int64, out_column int64) -> occurrences: bm25_match with the rows
+ * the length of ids, the width that of sorted_ids and the capacity that of out_row. */
+static PyObject *py_match(PyObject *self, PyObject *args)
+{
+    int n_parts;
+    unsigned long long parts;
+    Py_buffer ids, sorted_ids, order, tf, lengths, row, position, column;
+    if (!PyArg_ParseTuple(args, "iKy*y*y*w*w*w*w*w*", &n_parts, &parts, &ids, &sorted_ids,
+                          &order, &tf, &lengths, &row, &position, &column))
+        return NULL;
+    Py_buffer *all[] = {&ids, &sorted_ids, &order, &tf, &lengths, &row, &position, &column};
+    const Py_ssize_t n_rows = ids.len / (Py_ssize_t)sizeof(int64_t);
+    const Py_ssize_t width = sorted_ids.len / (Py_ssize_t)sizeof(int64_t);
+    const Py_ssize_t capacity = row.len / (Py_ssize_t)sizeof(int64_t);
+    if (!holds(&order, width, sizeof(int64_t), "order") ||
+        !holds(&tf, n_rows * width, sizeof(double), "tf") ||
+        !holds(&lengths, n_rows, sizeof(int64_t), "lengths") ||
+        !holds(&position, capacity, sizeof(int64_t), "out_position") ||
+        !holds(&column, capacity, sizeof(int64_t), "out_column")) {
+        release(all, 8);
+        return NULL;
+    }
+    int64_t found;
+    Py_BEGIN_ALLOW_THREADS
+    found = bm25_match(n_parts, (const TokenPart *)(uintptr_t)parts, n_rows, ids.buf, (int)width,
+                       sorted_ids.buf, order.buf, tf.buf, lengths.buf, capacity, row.buf,
+                       position.buf, column.buf);
+    Py_END_ALLOW_THREADS
+    release(all, 8);
+    return PyLong_FromLongLong(found);
+}
+
+/* gather(offsets int64, n_cols, columns uintp, adds int64, ids int64, out int64): bm25_gather
+ * with a part per offset and a row per id. */
+static PyObject *py_gather(PyObject *self, PyObject *args)
+{
+    int n_cols;
+    Py_buffer offsets, columns, adds, ids, out;
+    if (!PyArg_ParseTuple(args, "y*iy*y*y*w*", &offsets, &n_cols, &columns, &adds, &ids, &out))
+        return NULL;
+    Py_buffer *all[] = {&offsets, &columns, &adds, &ids, &out};
+    const Py_ssize_t n_parts = offsets.len / (Py_ssize_t)sizeof(int64_t);
+    const Py_ssize_t n_rows = ids.len / (Py_ssize_t)sizeof(int64_t);
+    if (!holds(&columns, n_parts * n_cols, sizeof(void *), "columns") ||
+        !holds(&adds, n_parts * n_cols, sizeof(int64_t), "adds") ||
+        !holds(&out, (n_cols + 1) * n_rows, sizeof(int64_t), "out")) {
+        release(all, 5);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    bm25_gather((int)n_parts, offsets.buf, n_cols, columns.buf, adds.buf, n_rows, ids.buf, out.buf);
+    Py_END_ALLOW_THREADS
+    release(all, 5);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"top", py_top, METH_VARARGS, "bm25_top over NumPy arrays."},
+    {"match", py_match, METH_VARARGS, "bm25_match over NumPy arrays."},
+    {"gather", py_gather, METH_VARARGS, "bm25_gather over NumPy arrays."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_bm25kernel", NULL, -1, methods};
 
 PyMODINIT_FUNC PyInit__bm25kernel(void) { return PyModule_Create(&module); }

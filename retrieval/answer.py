@@ -39,7 +39,7 @@ from retrieval.language import question_language
 from retrieval.matching import QueryTerms, sentence_matches
 from retrieval.models import Answer, Quote
 from retrieval.positional import PositionalBonus, rescore
-from retrieval.text import normalize_space, tokenize
+from retrieval.text import TermFinder, normalize_space, tokenize
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,11 +456,17 @@ def _quote(index: Index, first: int, last: int, score: float, query: list[str]) 
     text = normalize_space(document.text[start:end])
     # A stem keeps its word's first letter: only words starting like a query term are stemmed.
     initials = {t[:1] for t in wanted}
+    finder = TermFinder(wanted) if language == "en" else None
     terms = tuple(
         dict.fromkeys(
             w
             for w in _WORD.findall(text)
-            if w[:1].lower() in initials and wanted.intersection(_terms(w, language))
+            if w[:1].lower() in initials
+            and (
+                finder.found_in(w)
+                if finder is not None
+                else wanted.intersection(_terms(w, language))
+            )
         )
     )
     return Quote(

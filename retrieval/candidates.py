@@ -18,7 +18,7 @@ import numpy as np
 from retrieval.evidence import expected_type, holds_year, type_match
 from retrieval.features import context_terms, feedback_share, feedback_terms, refers_back
 from retrieval.index import Index, SentenceRows
-from retrieval.kernel import FloatArray
+from retrieval.kernel import BoolArray, FloatArray
 from retrieval.matching import Matches, QueryTerms, passage_matches, sentence_matches
 
 WEIGHTS: dict[str, str] = {
@@ -128,14 +128,19 @@ def columns(
 def _title(c: Candidates, present: np.ndarray) -> FloatArray:
     """The share of the question's weight in the sentence or the title and section it stands
     under (they count as its own terms)."""
-    places = list(zip(c.rows.document.tolist(), c.rows.sections, strict=True))
-    held: dict[tuple[int, str | None], list[bool]] = {}
-    for document, section in places:
-        if (document, section) not in held:
-            context = context_terms(c.index.documents[document].meta.title, section)
-            held[document, section] = [t in context for t in c.terms.terms]
-    around = np.asarray([held[place] for place in places], dtype=bool)
-    around = around.reshape(len(places), len(c.terms.terms))
+    # The candidates stand under a few places: each place's row is computed once.
+    row_of: dict[tuple[int, str | None], int] = {}
+    held: list[list[bool]] = []
+    rows: list[int] = []
+    for place in zip(c.rows.document.tolist(), c.rows.sections, strict=True):
+        row = row_of.get(place)
+        if row is None:
+            row = row_of[place] = len(held)
+            context = context_terms(c.index.documents[place[0]].meta.title, place[1])
+            held.append([t in context for t in c.terms.terms])
+        rows.append(row)
+    table = np.asarray(held, dtype=bool).reshape(len(held), len(c.terms.terms))
+    around = table[rows]
     result: FloatArray = ((present | around) @ c.terms.weights) / c.terms.total
     return result
 
@@ -149,7 +154,7 @@ def _before(c: Candidates, present: np.ndarray, wanted: Collection[str]) -> dict
     Odo").
     """
     index, ids, terms = c.index, c.ids, c.terms
-    after = [n for n, sentence in enumerate(ids) if same_paragraph(index, sentence)]
+    after = np.flatnonzero(follows_in_paragraph(index, c.rows)).tolist()
     leaning = {n for n in after if refers_back(c.texts[n])} if "antecedent" in wanted else set()
     asked = after if "context" in wanted else sorted(leaning)
     before = np.zeros_like(present)
@@ -200,6 +205,17 @@ def _passage_tokens(index: Index, passage: int) -> list[tuple[str, ...]]:
         for i in range(first, last + 1)
         if index.sentences[i].passage == passage
     ]
+
+
+def follows_in_paragraph(index: Index, rows: SentenceRows) -> BoolArray:
+    """For each sentence of ``rows``, :func:`same_paragraph` (one gather for all of them)."""
+    sentence = rows.sentence
+    has_previous = (sentence > 0) & (sentence < len(index.sentences))
+    previous = index.rows(np.where(has_previous, sentence - 1, 0))
+    result: BoolArray = (
+        has_previous & (previous.document == rows.document) & (previous.paragraph == rows.paragraph)
+    )
+    return result
 
 
 def same_paragraph(index: Index, sentence: int) -> bool:

@@ -27,12 +27,15 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from itertools import pairwise
+from typing import TypeVar
 
 from retrieval.text import tokenize
 
 _SURFACE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 Pair = tuple[str, str]
+K = TypeVar("K")
+"""What :func:`phrase_share_at` knows terms by: the terms themselves, or their columns."""
 
 
 @lru_cache(maxsize=10_000)
@@ -74,7 +77,7 @@ def phrase_share(tokens: Sequence[str], pairs: Mapping[Pair, float], gap: int = 
 
 
 def phrase_share_at(
-    positions: Mapping[str, Sequence[int]], pairs: Mapping[Pair, float], gap: int = 2
+    positions: Mapping[K, Sequence[int]], pairs: Mapping[tuple[K, K], float], gap: int = 2
 ) -> float:
     """:func:`phrase_share` of a sentence given as the positions of its terms (those of the
     question's terms are enough)."""
@@ -151,8 +154,42 @@ def form_share(text: str, forms: Mapping[str, float]) -> float:
     total = sum(forms.values())
     if not total:
         return 0.0
-    held = set(_SURFACE.findall(text.lower()))
-    return sum(w for f, w in forms.items() if f in held) / total
+    lowered = text.lower()
+    return sum(w for f, w in forms.items() if holds_word(lowered, f)) / total
+
+
+def holds_word(text: str, word: str) -> bool:
+    """Whether ``word`` is one of ``_SURFACE.findall(text)``, found by searching for it instead
+    of splitting the whole text into words."""
+    if not _is_surface(word):
+        return False  # no word of the text can equal it
+    end = len(text)
+    start = text.find(word)
+    while start >= 0:
+        after = start + len(word)
+        # A word of _SURFACE is a maximal run of letters and digits (str.isalnum is [^\W_]),
+        # runs joined by single apostrophes: the match must neither continue one nor go on.
+        if not (
+            start
+            and (
+                text[start - 1].isalnum()
+                or (text[start - 1] == "'" and start > 1 and text[start - 2].isalnum())
+            )
+        ) and not (
+            after < end
+            and (
+                text[after].isalnum()
+                or (text[after] == "'" and after + 1 < end and text[after + 1].isalnum())
+            )
+        ):
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
+@lru_cache(maxsize=10_000)
+def _is_surface(word: str) -> bool:
+    return _SURFACE.fullmatch(word) is not None
 
 
 # Question forms whose marked word asks for the answer instead of naming it: the answer

@@ -14,7 +14,8 @@ import logging
 import threading
 from collections.abc import Sequence
 from functools import cache
-from typing import NamedTuple
+from types import ModuleType
+from typing import NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -60,29 +61,13 @@ def sorted_distinct(values: npt.NDArray[np.integer]) -> npt.NDArray[np.integer]:
 
 
 @cache
-def _library() -> ctypes.CDLL | None:
+def _library() -> ModuleType | None:
     try:
         from retrieval import _bm25kernel  # type: ignore[attr-defined]
     except ImportError:
         log.warning("compiled BM25 kernel not built; using the numpy fallback (slower)")
         return None
-    library = ctypes.CDLL(_bm25kernel.__file__)
-    pointer = ctypes.c_void_p
-    library.bm25_top.restype = ctypes.c_int
-    library.bm25_top.argtypes = [
-        ctypes.c_int, pointer, ctypes.c_int, pointer, pointer, ctypes.c_double, pointer,
-        pointer, ctypes.c_int, pointer, pointer,
-    ]  # fmt: skip
-    library.bm25_gather.restype = None
-    library.bm25_gather.argtypes = [
-        ctypes.c_int, pointer, ctypes.c_int, pointer, pointer, ctypes.c_int64, pointer, pointer,
-    ]  # fmt: skip
-    library.bm25_match.restype = ctypes.c_int64
-    library.bm25_match.argtypes = [
-        ctypes.c_int, pointer, ctypes.c_int64, pointer, ctypes.c_int, pointer, pointer, pointer,
-        pointer, ctypes.c_int64, pointer, pointer, pointer,
-    ]  # fmt: skip
-    return library
+    return cast(ModuleType, _bm25kernel)
 
 
 class _Part(ctypes.Structure):
@@ -219,6 +204,7 @@ class SegmentsTopK:
             for offset, t in self.parts
         ]
         self._structs = (_Part * max(len(structs), 1))(*structs)
+        self._address = ctypes.addressof(self._structs)
         self._free: list[_Scratch] = []
         self._lock = threading.Lock()
 
@@ -237,10 +223,9 @@ class SegmentsTopK:
         try:
             ids = np.empty(k, dtype=np.int64)
             scores = np.empty(k, dtype=np.float64)
-            found = library.bm25_top(
-                len(self.parts), self._structs, len(terms), terms.ctypes.data, idfs.ctypes.data,
-                self.parts[0][1].k1, scratch.acc.ctypes.data, scratch.seen.ctypes.data, k,
-                ids.ctypes.data, scores.ctypes.data,
+            found = library.top(
+                len(self.parts), self._address, terms, idfs, self.parts[0][1].k1, scratch.acc,
+                scratch.seen, ids, scores,
             )  # fmt: skip
         finally:
             with self._lock:
@@ -307,6 +292,7 @@ class TokenMatcher:
             for offset, offsets, tokens, first, last in self._arrays
         ]
         self._structs = (_TokenPart * max(len(structs), 1))(*structs)
+        self._address = ctypes.addressof(self._structs)
 
     def match(
         self, units: Int64Array, query: Int64Array
@@ -328,10 +314,9 @@ class TokenMatcher:
             row = np.empty(capacity, dtype=np.int64)
             position = np.empty(capacity, dtype=np.int64)
             column = np.empty(capacity, dtype=np.int64)
-            found = library.bm25_match(
-                len(self._arrays), self._structs, len(units), units.ctypes.data, width,
-                ordered.ctypes.data, order.ctypes.data, tf.ctypes.data, lengths.ctypes.data,
-                capacity, row.ctypes.data, position.ctypes.data, column.ctypes.data,
+            found = library.match(
+                len(self._arrays), self._address, units, ordered, order, tf, lengths, row,
+                position, column,
             )  # fmt: skip
             if found <= capacity:
                 return tf, lengths, row[:found], position[:found], column[:found]
@@ -362,9 +347,5 @@ class ColumnGather:
             return None
         units = np.ascontiguousarray(units, dtype=np.int64)
         out = np.empty((self._width + 1, len(units)), dtype=np.int64)
-        library.bm25_gather(
-            len(self._offsets), self._offsets.ctypes.data, self._width,
-            self._pointers.ctypes.data, self._adds.ctypes.data, len(units), units.ctypes.data,
-            out.ctypes.data,
-        )  # fmt: skip
+        library.gather(self._offsets, self._width, self._pointers, self._adds, units, out)
         return out

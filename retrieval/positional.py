@@ -12,11 +12,12 @@ scores beat every bound left, so those come out exactly as if all had been compu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
-from retrieval.features import Pair, form_share, phrase_share_at
+from retrieval.features import Pair, holds_word, phrase_share_at
 from retrieval.kernel import BoolArray, FloatArray
 from retrieval.matching import Matches, QueryTerms
 
@@ -57,11 +58,26 @@ class PositionalBonus:
             weights = np.fromiter(self._pairs.values(), dtype=np.float64)
             bound += self._phrase * (both @ weights) / weights.sum()
         if self._form and self._forms:
-            forms = list(self._forms.items())
-            lowered = [text.lower() for text in self._texts]
-            held = [sum(w for f, w in forms if f in text) for text in lowered]
+            held = [sum([w for _, w in inside]) for inside in self._inside]
             bound += self._form * np.asarray(held) / sum(self._forms.values())
         return bound + _SLACK
+
+    @cached_property
+    def _lowered(self) -> list[str]:
+        return [text.lower() for text in self._texts]
+
+    @cached_property
+    def _inside(self) -> list[list[tuple[str, float]]]:
+        """For each candidate, the forms (with their weights, in order) its lowercased text holds
+        as substrings: those it can hold as words."""
+        forms = list(self._forms.items())
+        return [[(f, w) for f, w in forms if f in text] for text in self._lowered]
+
+    @cached_property
+    def _column_pairs(self) -> dict[tuple[int, int], float]:
+        """:attr:`_pairs` by the columns of their terms (occurrences come as columns)."""
+        column = self._terms.column
+        return {(column(a), column(b)): w for (a, b), w in self._pairs.items()}
 
     def bonus(self, rows: npt.NDArray[np.int64]) -> FloatArray:
         """The exact bonuses of the candidates at ``rows``."""
@@ -71,19 +87,28 @@ class PositionalBonus:
         if not total:
             return bonus
         weights = terms.weights.tolist()
+        proximity, phrase, form = self._proximity, self._phrase, self._form
+        pairs = self._column_pairs if phrase and self._pairs else None
+        forms = form and self._forms
+        forms_total = sum(self._forms.values())
         positions = self._matches.take(rows).positions()
-        for n, found in enumerate(positions):
-            if self._proximity:
-                bonus[n] += self._proximity * densest(found, weights) / total
-            if self._phrase and self._pairs:
+        for n, (row, found) in enumerate(zip(rows.tolist(), positions, strict=True)):
+            # Summed in a float, in the order the bonuses always were, and stored once.
+            value = 0.0
+            if proximity:
+                value += proximity * densest(found, weights) / total
+            if pairs is not None:
                 # Only the question's terms can form its pairs: their positions are all it takes.
-                where: dict[str, list[int]] = {}
+                where: dict[int, list[int]] = {}
                 for position, column in found:
-                    where.setdefault(terms.terms[column], []).append(position)
-                bonus[n] += self._phrase * phrase_share_at(where, self._pairs)
-        if self._form and self._forms:
-            for n, row in enumerate(rows.tolist()):
-                bonus[n] += self._form * form_share(self._texts[row], self._forms)
+                    where.setdefault(column, []).append(position)
+                value += phrase * phrase_share_at(where, pairs)
+            if forms:
+                # form_share(text, forms), over the forms the text holds at all.
+                text = self._lowered[row]
+                held = sum([w for f, w in self._inside[row] if holds_word(text, f)])
+                value += form * (held / forms_total if forms_total else 0.0)
+            bonus[n] = value
         return bonus
 
 

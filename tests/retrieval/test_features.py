@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from retrieval.features import (
     feedback_share,
     feedback_terms,
     form_share,
+    holds_word,
     lent_share,
     phrase_share,
     question_forms,
@@ -112,6 +115,24 @@ def test_question_forms_keep_words_as_written() -> None:
         "The maths paper.", forms
     )
     assert form_share("anything", {}) == 0.0
+
+
+def test_holds_word_is_membership_in_the_words_of_the_text() -> None:
+    surface = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # features._SURFACE
+    alphabet = [*"ab'_ 1.-", "é", "\u0307", "İ", "²", "’"]
+    draw = random.Random(7)
+    for _ in range(20_000):
+        text = "".join(draw.choice(alphabet) for _ in range(draw.randint(0, 12)))
+        words = surface.findall(text)
+        word = (
+            draw.choice(words)
+            if words and draw.random() < 0.5
+            else "".join(draw.choice(alphabet) for _ in range(draw.randint(1, 4)))
+        )
+        assert holds_word(text, word) == (word in words), (text, word)
+    assert holds_word("o'brien's paris2 paris", "paris")
+    assert not holds_word("o'brien's paris2", "brien")
+    assert not holds_word("o'brien's paris2", "paris")
 
 
 @pytest.mark.parametrize(

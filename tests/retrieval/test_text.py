@@ -1,9 +1,23 @@
 from __future__ import annotations
 
+import random
+import re
+from pathlib import Path
+
 import pytest
 
 from retrieval.models import Span
-from retrieval.text import lines, paragraphs, split_sentences, tokenize
+from retrieval.text import (
+    _STEM_TAIL,
+    TermFinder,
+    _stem,
+    _stemmer,
+    _text_stem_inputs,
+    lines,
+    paragraphs,
+    split_sentences,
+    tokenize,
+)
 
 
 def split(text: str) -> list[str]:
@@ -120,3 +134,34 @@ def test_dotted_acronyms_are_one_term_matching_the_undotted_form(dotted: str, pl
 def test_dotted_acronyms_leave_numbers_and_domains_alone() -> None:
     assert tokenize("3.14") == ["3", "14"]
     assert tokenize("www.example.org") == ["www", "exampl", "org"]
+
+
+def test_stem_shortcuts_give_snowball_stems() -> None:
+    words = [str(n) for n in range(0, 20_000, 7)] + ["0042", "2015", "1" * 30]
+    words += [a + b for a in "abeisy'0é" for b in ["", *"abeisy'0é"]]
+    for word in words:
+        assert _stem(word) == _stemmer.stem(word), word
+
+
+def _corpus_words() -> list[str]:
+    folder = Path(__file__).parent.parent / "data" / "reqa" / "corpus"
+    text = " ".join(p.read_text("utf-8") for p in sorted(folder.glob("*.txt")))
+    crafted = "dying skies nationalization happily U.S.A. anti-terror don't IT cannot o'neil"
+    return sorted(set(re.findall(r"\S+", text + " " + crafted)))
+
+
+def test_snowball_keeps_all_but_the_last_letters_of_a_stem() -> None:
+    for word in _corpus_words():
+        for part in _text_stem_inputs(word):
+            stem = _stemmer.stem(part)
+            assert part.startswith(stem[: max(1, len(stem) - _STEM_TAIL)]), (part, stem)
+
+
+def test_term_finder_agrees_with_tokenize() -> None:
+    words = _corpus_words()
+    draw = random.Random(5)
+    for word in words[::3]:
+        terms = set(tokenize(" ".join(draw.sample(words, 3)))) | set(tokenize(word)[:1])
+        assert TermFinder(terms).found_in(word) == bool(terms & set(tokenize(word))), word
+        others = set(tokenize(" ".join(draw.sample(words, 5))))
+        assert TermFinder(others).found_in(word) == bool(others & set(tokenize(word))), word
