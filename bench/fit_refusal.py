@@ -26,10 +26,9 @@ from pathlib import Path
 import numpy as np
 from squad2 import build_index, holds, in_split, read_jsonl
 
-from retrieval.answer import AnswerSettings, _assemble, _evidence, rank_sentences
+from retrieval.answer import AnswerSettings, _assemble, _evidence, question_terms, rank_sentences
 from retrieval.evidence import FEATURES, RefusalModel
 from retrieval.index import Index
-from retrieval.text import tokenize
 
 L2 = 1.0
 USED = (
@@ -68,8 +67,7 @@ def rows(
     first_holds = np.zeros(len(questions))
     for n, q in enumerate(questions):
         question = str(q["question"])
-        query = list(dict.fromkeys(tokenize(question)))
-        weights = {term: index.term_weight(term) for term in query}
+        query, weights = question_terms(index, question)
         ranked = rank_sentences(index, query, settings, weights, question)
         assembled = _assemble(index, query, weights, ranked, settings, wanted=1)
         y[n] = bool(q["answerable"])

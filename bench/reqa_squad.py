@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from retrieval.answer import AnswerSettings, answer, rank_sentences
+from retrieval.answer import AnswerSettings, answer, question_terms, rank_sentences
 from retrieval.index import Index, IndexSettings
 from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
 from retrieval.scoring import BM25Parameters
@@ -108,8 +108,7 @@ def baseline(tokens: list[tuple[str, ...]]) -> Ranker:
 
 def qabot(index: Index, settings: AnswerSettings) -> Ranker:
     def rank(question: str) -> list[int]:
-        query = list(dict.fromkeys(tokenize(question)))
-        weights = {term: index.term_weight(term) for term in query}
+        query, weights = question_terms(index, question)
         return [c.sentence for c in rank_sentences(index, query, settings, weights, question)[:10]]
 
     return rank

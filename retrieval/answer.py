@@ -114,6 +114,13 @@ class _Candidate:
     """False: ``score`` lacks the positional bonuses (the candidate was out of reach of the top)."""
 
 
+def question_terms(index: Index, question: str) -> tuple[list[str], dict[str, float]]:
+    """The question's distinct search terms in its language, and each one's weight in ``index``."""
+    language = question_language(question, index.languages, index.main_language)
+    query = list(dict.fromkeys(tokenize(question, language)))
+    return query, {term: index.term_weight(term) for term in query}
+
+
 def answer(
     index: Index,
     question: str,
@@ -125,9 +132,7 @@ def answer(
     """Quotes from ``index`` that answer ``question``, best first, or an abstention."""
     settings = settings or AnswerSettings()
     started = time.perf_counter()
-    language = question_language(question, index.languages, index.main_language)
-    query = list(dict.fromkeys(tokenize(question, language)))
-    weights = {term: index.term_weight(term) for term in query}
+    query, weights = question_terms(index, question)
     wanted = offset + limit + 1
     ranked = rank_sentences(index, query, settings, weights, question, _depth(wanted))
     assembled = _assemble(index, query, weights, ranked, settings, wanted)
@@ -156,8 +161,7 @@ def evidence(
 ) -> dict[str, float] | None:
     """The refusal model's inputs for the first quote of ``question`` (None: nothing to quote)."""
     settings = settings or AnswerSettings()
-    query = list(dict.fromkeys(tokenize(question)))
-    weights = {term: index.term_weight(term) for term in query}
+    query, weights = question_terms(index, question)
     ranked = rank_sentences(index, query, settings, weights, question, _depth(1))
     assembled = _assemble(index, query, weights, ranked, settings, wanted=1)
     return _evidence(index, question, weights, ranked, assembled[0]) if assembled else None
@@ -285,8 +289,7 @@ def ranking_features(
     fits their weights): candidate sentence ids, feature names and a candidates × features
     matrix. :func:`rank_sentences`' score is this matrix times :func:`ranking_weights`."""
     settings = settings or AnswerSettings()
-    query = list(dict.fromkeys(tokenize(question)))
-    weights = {term: index.term_weight(term) for term in query}
+    query, weights = question_terms(index, question)
     query, weights = _query(index, query, settings, weights, question)
     found = _gather(index, query, settings, weights, question)
     if found is None:

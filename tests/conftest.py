@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from retrieval.corpus import iter_corpus_files, load_document
+from retrieval.index import Index
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_CORPUS = REPO / "corpus"
@@ -14,6 +18,16 @@ SHIPPED_CORPUS = REPO / "corpus"
 def shipped_corpus() -> Path:
     """The two news analyses that ship with qabot (never ../shared: users' clones lack it)."""
     return SHIPPED_CORPUS
+
+
+@pytest.fixture
+def index_of() -> Callable[[Path], Index]:
+    """Builds an in-memory index of a corpus folder, as the loader reads it."""
+
+    def build(corpus: Path) -> Index:
+        return Index([load_document(name, path) for name, path in iter_corpus_files(corpus)])
+
+    return build
 
 
 @pytest.fixture

@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from retrieval.answer import AnswerSettings, rank_sentences, ranking_features, ranking_weights
+from retrieval.answer import (
+    AnswerSettings,
+    question_terms,
+    rank_sentences,
+    ranking_features,
+    ranking_weights,
+)
 from retrieval.candidates import columns, gather
-from retrieval.corpus import iter_corpus_files, load_document
 from retrieval.evidence import holds_year
 from retrieval.index import Index
-from retrieval.text import tokenize
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def build_index(corpus: Path) -> Index:
-    return Index([load_document(name, path) for name, path in iter_corpus_files(corpus)])
+IndexOf = Callable[[Path], Index]
 
 
-def test_the_ranking_is_the_feature_matrix_times_the_weights() -> None:
+def test_the_ranking_is_the_feature_matrix_times_the_weights(
+    index_of: IndexOf, shipped_corpus: Path
+) -> None:
     # bench/fit_ranking.py fits weights on ranking_features: its matrix must be what ranks.
-    index = build_index(REPO / "corpus")
+    index = index_of(shipped_corpus)
     settings = AnswerSettings()
     for question in (
         "What did Aliyev call a source of great threat to the region?",
         "When was the ceasefire signed?",
         "How many villages were recaptured in the anti-terror operation?",
     ):
-        query = list(dict.fromkeys(tokenize(question)))
-        weights = {t: index.term_weight(t) for t in query}
+        query, weights = question_terms(index, question)
         ranked = {
             c.sentence: c.score for c in rank_sentences(index, query, settings, weights, question)
         }
@@ -42,16 +44,17 @@ def test_the_ranking_is_the_feature_matrix_times_the_weights() -> None:
         assert np.allclose(scores, [ranked[i] for i in ids], rtol=0, atol=1e-9)
 
 
-def test_context_is_what_a_sentence_holds_with_the_one_before(tmp_path: Path) -> None:
+def test_context_is_what_a_sentence_holds_with_the_one_before(
+    tmp_path: Path, index_of: IndexOf
+) -> None:
     (tmp_path / "port.txt").write_text(
         "The harbour of Kessel\n\nThe harbour of Kessel was dredged last spring. "
         "It now takes ships of ten metres.\n\nFishing boats leave at dawn.\n",
         encoding="utf-8",
     )
-    index = build_index(tmp_path)
+    index = index_of(tmp_path)
     question = "How deep are ships in the harbour of Kessel?"
-    query = list(dict.fromkeys(tokenize(question)))
-    weights = {t: index.term_weight(t) for t in query}
+    query, weights = question_terms(index, question)
     found = gather(index, query, weights, question, 10, 20)
     assert found is not None
     result = columns(found, ["coverage", "context"])
