@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from dotenv import load_dotenv
 
 from bot.config import data_home, data_paths
+from bot.interrupt import ctrl_c_interrupts
 from bot.render import location, plain_source
 from retrieval.errors import QabotError
 from retrieval.models import Answer, Quote, ReindexReport
@@ -279,24 +280,22 @@ async def _chat(args: argparse.Namespace, corpus: Path, database: Path) -> int:
     )
     save_history = _line_editing()
     # asyncio.run's SIGINT handler only cancels the main task, which this loop (a blocked
-    # input() or an answer being computed) would not notice until later; Python's own
-    # handler raises KeyboardInterrupt where the loop is, so Ctrl-C quits at once.
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    # input() or an answer being computed) would not notice until later; within
+    # ctrl_c_interrupts, Ctrl-C raises KeyboardInterrupt where the loop is, so it quits at once.
     try:
-        while True:
-            try:
+        with ctrl_c_interrupts():
+            while True:
                 # Blocking is fine: nothing else runs on this event loop.
                 question = input("? ").strip()  # noqa: ASYNC250
                 if question:
                     print(format_answer(engine.ask_sync(question)), end="\n\n")
-            except EOFError:
-                print()
-                return 0
-            except KeyboardInterrupt:
-                print()
-                return 130
+    except EOFError:
+        print()
+        return 0
+    except KeyboardInterrupt:
+        print()
+        return 130
     finally:
-        signal.signal(signal.SIGINT, previous)
         save_history()
         await engine.close()
 
