@@ -50,35 +50,38 @@ class AnswerSettings:
     """How many top passages contribute candidate sentences."""
     sentences: int = 20
     """How many top sentences (by their own BM25) join the candidates."""
-    passage_weight: float = 3.14
+    passage_weight: float = 3.27
     """Weight of the (normalised) passage score next to the sentence's own score."""
     min_coverage: float = 0.25
     """Share of the question's term weight a quote must contain, else it is not an answer."""
     min_relative_score: float = 0.4
     """Quotes after the first must score at least this share of the first."""
-    title_weight: float = 3.22
+    title_weight: float = 3.31
     """Weight of the share of the question's term weight found in a sentence or its title."""
-    type_weight: float = 0.83
+    type_weight: float = 0.87
     """Bonus of a sentence holding the answer type the question word asks for."""
-    proximity_weight: float = 0.62
+    proximity_weight: float = 0.68
     """Weight of the share of the question's term weight in the densest 8-token window."""
-    coverage_weight: float = -3.17
+    coverage_weight: float = -3.16
     """Weight of the share of the question's term weight the sentence itself holds."""
-    phrase_weight: float = 0.51
+    phrase_weight: float = 0.52
     """Weight of the share of the question's consecutive term pairs found in the sentence."""
     feedback_weight: float = 0.0
     """Weight of the share of pseudo-relevance feedback terms (from the best passages) held."""
     antecedent_weight: float = 0.0
     """Weight of the question's share that a sentence referring back gets from the one before."""
-    context_weight: float = 2.14
+    context_weight: float = 2.25
     """Weight of the share of the question's weight a sentence holds with the one before it."""
-    year_weight: float = 0.79
+    year_weight: float = 0.84
     """Bonus of a sentence naming a year or a month when the question asks for a date."""
+    near_weight: float = 3.01
+    """Weight of the share of the question's weight held only as near forms (same first
+    letters: ``inventor`` for ``invented``)."""
     compounds: int = 0
     """1: add the other spelling of the question's compounds ("steel workers", "steelworkers")."""
     rewrites: int = 0
     """1: drop the words of asking forms ("how *many*", "in what *year*") from the query."""
-    form_weight: float = 1.52
+    form_weight: float = 1.60
     """Weight of the share of the question's words found written the same way (not stemmed)."""
     form_names: int = 0
     """1: only the question's capitalised words (names) count for ``form_weight``."""

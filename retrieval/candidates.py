@@ -30,6 +30,7 @@ WEIGHTS: dict[str, str] = {
     "context": "context_weight",
     "antecedent": "antecedent_weight",
     "feedback": "feedback_weight",
+    "near": "near_weight",
 }
 """Column name -> the ``AnswerSettings`` field that weighs it (the sentence's own BM25 weighs 1)."""
 
@@ -122,6 +123,27 @@ def columns(
         result.update(_before(c, present, wanted))
     if "feedback" in wanted:
         result["feedback"] = _feedback(c, *feedback)
+    if "near" in wanted:
+        result["near"] = _near(c, present)
+    return result
+
+
+NEAR_PREFIX = 5
+"""Letters a question term and a sentence term must share at the start to be near forms."""
+
+
+def _near(c: Candidates, present: np.ndarray) -> FloatArray:
+    """The share of the question's weight the sentence holds only as a near form: a term
+    beginning with the same :data:`NEAR_PREFIX` letters, the derivations Snowball keeps apart
+    (``invent`` / ``inventor``, ``conquer`` / ``conquest``, ``found`` / ``foundat``)."""
+    prefixes = [(j, t[:NEAR_PREFIX]) for j, t in enumerate(c.terms.terms) if len(t) >= NEAR_PREFIX]
+    near = np.zeros_like(present)
+    if prefixes:
+        for n, sentence in enumerate(c.ids):
+            starts = {u[:NEAR_PREFIX] for u in c.index.sentence_tokens[sentence]}
+            for j, prefix in prefixes:
+                near[n, j] = prefix in starts and not present[n, j]
+    result: FloatArray = (near @ c.terms.weights) / c.terms.total
     return result
 
 

@@ -67,6 +67,34 @@ def test_context_is_what_a_sentence_holds_with_the_one_before(
             assert result["context"][n] == result["coverage"][n]
 
 
+def test_near_is_the_share_held_only_as_a_form_with_the_same_first_letters(
+    tmp_path: Path, index_of: IndexOf
+) -> None:
+    (tmp_path / "phones.txt").write_text(
+        "Telephones\n\nBell was the inventor of the telephone.\n\n"
+        "The telephone rang twice.\n\nBell invented the telephone in 1876.\n",
+        encoding="utf-8",
+    )
+    index = index_of(tmp_path)
+    question = "Who invented the telephone?"
+    query, weights = question_terms(index, question)
+    found = gather(index, query, weights, question, 10, 20)
+    assert found is not None
+    near = dict(zip(found.ids, columns(found, ["near"])["near"].tolist(), strict=True))
+    by_text = {index.sentence_text(i): share for i, share in near.items()}
+    share = weights["invent"] / sum(weights.values())
+    # "inventor" is not "invent" to Snowball: held as a near form.
+    assert by_text["Bell was the inventor of the telephone."] == share
+    # Held as the very term is not near; a sentence without any form of it holds nothing.
+    assert by_text["Bell invented the telephone in 1876."] == 0
+    assert by_text["The telephone rang twice."] == 0
+    ranked = rank_sentences(index, query, AnswerSettings(), weights, question)
+    texts = [index.sentence_text(c.sentence) for c in ranked]
+    assert texts.index("Bell was the inventor of the telephone.") < texts.index(
+        "The telephone rang twice."
+    )
+
+
 def test_holds_year_takes_years_decades_and_months_only() -> None:
     assert holds_year("In 1896, the university affiliated with Shimer College.")
     assert holds_year("It grew in the 1970s.") and holds_year("It was played on February 7.")
