@@ -59,6 +59,11 @@ def read_jsonl(path: Path) -> list[dict[str, object]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def build_index(corpus: Path) -> Index:
+    """All of the benchmark's articles in one index, read as qabot reads a corpus."""
+    return Index([load_document(name, path) for name, path in iter_corpus_files(corpus)])
+
+
 def in_split(doc_id: int, split: str) -> bool:
     return split == "all" or (doc_id % 2 == 0) == (split == "fit")
 
