@@ -76,7 +76,7 @@ def gather(
         terms.ids, around_matches.tf, around_matches.lengths
     )[where]
     texts = [
-        index.documents[d].text[a:b]
+        index.documents[d].text_slice(a, b)
         for d, a, b in zip(
             rows.document.tolist(), rows.start.tolist(), rows.end.tolist(), strict=True
         )

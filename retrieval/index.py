@@ -356,6 +356,10 @@ class DocumentView:
     def text(self) -> str:
         return self.part.segment.text(self.number)
 
+    def text_slice(self, start: int, end: int) -> str:
+        """``text[start:end]``, decoding no more than it must."""
+        return self.part.segment.text_slice(self.number, start, end)
+
     @property
     def content_hash(self) -> str:
         return self.part.segment.content_hashes[self.number]
@@ -595,7 +599,7 @@ class Index:
 
     def sentence_text(self, sentence: int) -> str:
         row = self.sentences[sentence]
-        return self.documents[row.document].text[row.start : row.end]
+        return self.documents[row.document].text_slice(row.start, row.end)
 
     def term_weight(self, term: str) -> float:
         """A term's informativeness over sentences (BM25+ idf, positive even for common terms).

@@ -273,3 +273,30 @@ def test_compiled_top_over_many_blocks_of_units_equals_numpy() -> None:
                 assert [(h.unit, h.score) for h in scorer.top(query, k)] == list(
                     zip(ids.tolist(), scores.tolist(), strict=True)
                 )
+
+
+def test_a_stored_sentence_reads_the_same_from_ascii_and_other_texts(tmp_path: Path) -> None:
+    """Sentences of an ASCII text are read without decoding the whole text (character offsets
+    are then byte offsets); any other text is decoded whole. Both give the same sentences."""
+    texts = {"ascii": "Plain words. More plain words.", "utf8": "Café öffnet früh. Zwei Sätze."}
+    documents = []
+    for name, text in texts.items():
+        cut = text.index(". ") + 1
+        records = (
+            SentenceRecord(0, 0, cut, ("first",)),
+            SentenceRecord(0, cut + 1, len(text), ("second",)),
+        )
+        span = (Span(0, len(text)),)
+        documents.append(ParsedDocument(DocumentMeta(name, name), text, "", span, records))
+    memory = Index(documents, settings=SETTINGS)
+    directory = IndexDirectory(tmp_path / "index")
+    parts = directory.write_segments(documents, memory.vocabulary, SETTINGS)
+    stored = Index(settings=SETTINGS, parts=parts, vocabulary=memory.vocabulary)
+    assert all(p.segment.path is not None for p in stored.parts)
+    expected = ["Plain words.", "More plain words.", "Café öffnet früh.", "Zwei Sätze."]
+    assert [stored.sentence_text(i) for i in range(4)] == expected
+    assert [memory.sentence_text(i) for i in range(4)] == expected
+    view = stored.documents[1]
+    assert view is not None and view.text_slice(5, 11) == view.text[5:11] == "öffnet"
+    # Both ways were taken: the first text was found ASCII, the second not.
+    assert stored.parts[0].segment._ascii == {0: True, 1: False}
