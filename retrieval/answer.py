@@ -206,7 +206,9 @@ def _evidence(
         "rarest_in_quote": float(rarest in quote_terms),
         "rarest_in_context": float(rarest in context),
         "missing_max": max(missing, default=0.0) / top,
-        "unknown_share": unknown / total,
+        # Beyond what a question on topic would have: in a small collection ordinary words
+        # are often unknown (paraphrase), in a large one they are not.
+        "unknown_share": max(0.0, unknown / total - index.sentence_scorer.unseen_mass),
         "type_expected": float(kind is not None),
         "type_match": float(
             type_match(

@@ -316,7 +316,9 @@ FEATURES = (
 - ``rarest_in_quote``, ``rarest_in_context``: the question's most informative term is there (1/0);
 - ``missing_max``: weight of the most informative term found nowhere in that context, over the
   largest term weight of the question;
-- ``unknown_share``: share of the question's weight held by terms the corpus never uses;
+- ``unknown_share``: share of the question's weight held by terms the corpus never uses, beyond
+  the collection's unseen mass (:attr:`retrieval.index.LevelScorer.unseen_mass`: in a small
+  collection a question on topic has more unknown words);
 - ``type_expected``, ``type_match``: the question asks for a type; the quote holds it;
 - ``margin``: how far the first candidate's score is ahead of the second, relative to it;
 - ``sentence_bm25``: the first sentence's own BM25 over the summed weights of the question;

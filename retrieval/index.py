@@ -209,6 +209,15 @@ class LevelScorer:
             self._frequency
         ) else 0  # fmt: skip
 
+    @cached_property
+    def unseen_mass(self) -> float:
+        """Good-Turing's estimate of how often a new unit's term is one no unit holds: the
+        share of the units' distinct terms (counted once per unit) that are a term's only
+        occurrence. Small for a large collection, a third for a couple of articles."""
+        frequency = np.asarray(self._frequency)
+        total = int(frequency.sum())
+        return int((frequency == 1).sum()) / total if total else 0.0
+
     def idf(self, term: str) -> float:
         """rank-bm25's idf: ``log((N - n + 0.5) / (n + 0.5))``, negative values floored."""
         found = self._vocabulary.ids.get(term)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
+from retrieval.answer import answer, evidence
 from retrieval.evidence import FEATURES, edit_evidence, refusal_model
+from retrieval.index import Index
+from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
 
 
 def test_a_negation_the_quote_lacks() -> None:
@@ -70,3 +76,33 @@ def test_the_shipped_model_uses_known_features() -> None:
     lost = {**values, "negation_lost": 1.0}
     kept = {**values, "negation_lost": 0.0}
     assert model.probability(lost) < model.probability(kept)
+
+
+def test_unknown_words_count_beyond_the_collections_unseen_mass(
+    shipped_corpus: Path, index_of: Callable[[Path], Index]
+) -> None:
+    """In a small collection many ordinary words of a question on topic are unknown: only the
+    unknown share beyond the collection's unseen mass (Good-Turing) is evidence against it."""
+    index = index_of(shipped_corpus)
+    mass = index.sentence_scorer.unseen_mass
+    assert 0.2 < mass < 0.5  # two articles; a large collection's is a few percent
+    # "hamlets" is unknown here, a small share of the question.
+    on_topic = evidence(index, "Which hamlets of Fuzuli district were liberated?")
+    assert on_topic is not None and on_topic["unknown_share"] == 0
+    off_topic = evidence(index, "Recommend a good pizza recipe")
+    assert off_topic is not None and off_topic["unknown_share"] > 0.3
+    assert answer(index, "Recommend a good pizza recipe").abstained
+    assert not answer(index, "Which hamlets of Fuzuli district were liberated?").abstained
+
+
+def test_unseen_mass_is_the_share_of_single_occurrences() -> None:
+    records = (
+        SentenceRecord(0, 0, 3, ("a", "b")),
+        SentenceRecord(0, 4, 7, ("a", "c", "c")),  # "c" once for this sentence
+        SentenceRecord(0, 8, 11, ("a",)),
+    )
+    text = "abc abc abc"
+    document = ParsedDocument(DocumentMeta("d", "d"), text, "", (Span(0, 11),), records)
+    # Terms a (3 sentences), b (1), c (1): 2 single occurrences of 5.
+    assert Index([document]).sentence_scorer.unseen_mass == 2 / 5
+    assert Index([]).sentence_scorer.unseen_mass == 0.0
