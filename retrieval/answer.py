@@ -99,6 +99,9 @@ _LEANS_BACK = re.compile(
     r"^[\"'“‘(]?(?:But|However|And|So|Yet|Also|This|That|These|Those|It|Its|He|She|They|His|Her"
     r"|Their|Such|Moreover|Furthermore|Therefore|Thus|Meanwhile|Instead|Still)\b"
 )
+_MAX_UNSEEN_MASS = 0.4
+"""The largest unseen mass the refusal model was fitted on (single squad2 articles: 0.14-0.39);
+a collection of a few sentences has more, and the model is not extrapolated there."""
 _MAX_SENTENCES_PER_QUOTE = 4
 _MIN_DEPTH = 12
 MAX_QUOTE_CHARS = 1200
@@ -208,7 +211,9 @@ def _evidence(
         "missing_max": max(missing, default=0.0) / top,
         # Beyond what a question on topic would have: in a small collection ordinary words
         # are often unknown (paraphrase), in a large one they are not.
-        "unknown_share": max(0.0, unknown / total - index.sentence_scorer.unseen_mass),
+        "unknown_share": max(
+            0.0, unknown / total - min(index.sentence_scorer.unseen_mass, _MAX_UNSEEN_MASS)
+        ),
         "type_expected": float(kind is not None),
         "type_match": float(
             type_match(

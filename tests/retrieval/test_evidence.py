@@ -95,6 +95,25 @@ def test_unknown_words_count_beyond_the_collections_unseen_mass(
     assert not answer(index, "Which hamlets of Fuzuli district were liberated?").abstained
 
 
+def test_a_collection_of_a_few_sentences_does_not_excuse_unknown_words(
+    tmp_path: Path, index_of: Callable[[Path], Index]
+) -> None:
+    """Three sentences have an unseen mass of 0.7, more than the model was fitted on: it is
+    taken as 0.4, so most of an off-topic question's unknown weight still counts."""
+    (tmp_path / "mill.txt").write_text(
+        "The old mill\n\nThe old mill on the river Kessel grinds wheat for the village. "
+        "It was rebuilt after the flood of 1921.\n\nFarmers bring their wheat to the mill.\n",
+        encoding="utf-8",
+    )
+    index = index_of(tmp_path)
+    assert index.sentence_scorer.unseen_mass > 0.6
+    off_topic = "Recommend a good pizza recipe with wheat from farmers"
+    found = evidence(index, off_topic)
+    assert found is not None and found["unknown_share"] > 0.3
+    assert answer(index, off_topic).abstained
+    assert not answer(index, "When was the mill rebuilt?").abstained
+
+
 def test_unseen_mass_is_the_share_of_single_occurrences() -> None:
     records = (
         SentenceRecord(0, 0, 3, ("a", "b")),
