@@ -91,6 +91,9 @@ class AnswerSettings:
     """How many feedback terms are kept."""
     min_confidence: float | None = None
     """Refuse when the refusal model's probability is below this (None: the model's own)."""
+    min_context_coverage: float = 0.35
+    """Refuse (confidence 0) when the question's most informative term is nowhere in the first
+    quote, its paragraph or title, and they hold less than this share of its weight (0: off)."""
 
 
 _WORD = re.compile(r"[^\W\d_](?:\.[^\W\d_])+\.?(?![^\W_])|[^\W_]+(?:['’-][^\W_]+)*")
@@ -146,6 +149,8 @@ def answer(
     if assembled:
         evidence = _evidence(index, question, weights, ranked, assembled[0])
         confidence = refusal_model().probability(evidence)
+        if lacks_context(index, weights, evidence, settings.min_context_coverage):
+            confidence = 0.0
     threshold = (
         refusal_model().threshold if settings.min_confidence is None else settings.min_confidence
     )
@@ -171,6 +176,21 @@ def evidence(
     ranked = rank_sentences(index, query, settings, weights, question, _depth(1))
     assembled = _assemble(index, query, weights, ranked, settings, wanted=1)
     return _evidence(index, question, weights, ranked, assembled[0]) if assembled else None
+
+
+def lacks_context(
+    index: Index, weights: dict[str, float], evidence: dict[str, float], min_coverage: float
+) -> bool:
+    """The quote's context lacks the question's most informative term and most of the rest:
+    what a question about something the collection does not hold looks like. Unknown words
+    up to the collection's unseen mass count as held (a small collection lacks many words of
+    questions on topic)."""
+    if evidence["rarest_in_context"]:
+        return False
+    total = sum(weights.values()) or 1.0
+    unknown = sum(w for t, w in weights.items() if index.sentence_scorer.document_frequency(t) == 0)
+    excused = min(unknown / total, index.sentence_scorer.unseen_mass, _MAX_UNSEEN_MASS)
+    return evidence["coverage_context"] + excused < min_coverage
 
 
 def _depth(wanted: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from retrieval.answer import answer, evidence
+from retrieval.answer import answer, evidence, lacks_context
 from retrieval.evidence import FEATURES, edit_evidence, refusal_model
 from retrieval.index import Index
 from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
@@ -125,3 +125,19 @@ def test_unseen_mass_is_the_share_of_single_occurrences() -> None:
     # Terms a (3 sentences), b (1), c (1): 2 single occurrences of 5.
     assert Index([document]).sentence_scorer.unseen_mass == 2 / 5
     assert Index([]).sentence_scorer.unseen_mass == 0.0
+
+
+def test_a_quote_whose_context_lacks_the_rarest_term_and_most_of_the_rest(
+    shipped_corpus: Path, index_of: Callable[[Path], Index]
+) -> None:
+    index = index_of(shipped_corpus)
+    known = {t: index.term_weight(t) for t in ("armenia", "border", "villag")}
+    assert all(index.sentence_scorer.document_frequency(t) for t in known)
+    lacking = {"rarest_in_context": 0.0, "coverage_context": 0.2}
+    assert lacks_context(index, known, lacking, 0.35)
+    assert not lacks_context(index, known, lacking, 0.0)  # the rule switched off
+    assert not lacks_context(index, known, {**lacking, "rarest_in_context": 1.0}, 0.35)
+    assert not lacks_context(index, known, {**lacking, "coverage_context": 0.4}, 0.35)
+    # Unknown words, up to the collection's unseen mass (0.34 here), count as held.
+    unknown = {**known, "zyxwv": sum(known.values())}  # half the question's weight
+    assert not lacks_context(index, unknown, lacking, 0.35)
