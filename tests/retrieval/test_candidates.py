@@ -14,7 +14,7 @@ from retrieval.answer import (
     ranking_features,
     ranking_weights,
 )
-from retrieval.candidates import columns, gather
+from retrieval.candidates import Candidates, columns, gather
 from retrieval.evidence import holds_year
 from retrieval.index import Index
 
@@ -44,19 +44,29 @@ def test_the_ranking_is_the_feature_matrix_times_the_weights(
         assert np.allclose(scores, [ranked[i] for i in ids], rtol=0, atol=1e-9)
 
 
-def test_context_is_what_a_sentence_holds_with_the_one_before(
-    tmp_path: Path, index_of: IndexOf
-) -> None:
-    (tmp_path / "port.txt").write_text(
-        "The harbour of Kessel\n\nThe harbour of Kessel was dredged last spring. "
-        "It now takes ships of ten metres.\n\nFishing boats leave at dawn.\n",
-        encoding="utf-8",
-    )
-    index = index_of(tmp_path)
-    question = "How deep are ships in the harbour of Kessel?"
+def indexed(tmp_path: Path, index_of: IndexOf, text: str) -> Index:
+    (tmp_path / "doc.txt").write_text(text, encoding="utf-8")
+    return index_of(tmp_path)
+
+
+def candidates_of(index: Index, question: str) -> tuple[Candidates, dict[str, float]]:
+    """The question's candidates (as ranking gathers them) and its term weights."""
     query, weights = question_terms(index, question)
     found = gather(index, query, weights, question, 10, 20)
     assert found is not None
+    return found, weights
+
+
+def test_context_is_what_a_sentence_holds_with_the_one_before(
+    tmp_path: Path, index_of: IndexOf
+) -> None:
+    index = indexed(
+        tmp_path,
+        index_of,
+        "The harbour of Kessel\n\nThe harbour of Kessel was dredged last spring. "
+        "It now takes ships of ten metres.\n\nFishing boats leave at dawn.\n",
+    )
+    found, _ = candidates_of(index, "How deep are ships in the harbour of Kessel?")
     result = columns(found, ["coverage", "context"])
     for n, sentence in enumerate(found.ids):
         if index.sentence_text(sentence).startswith("It now takes ships"):
@@ -70,16 +80,14 @@ def test_context_is_what_a_sentence_holds_with_the_one_before(
 def test_near_is_the_share_held_only_as_a_form_with_the_same_first_letters(
     tmp_path: Path, index_of: IndexOf
 ) -> None:
-    (tmp_path / "phones.txt").write_text(
+    index = indexed(
+        tmp_path,
+        index_of,
         "Telephones\n\nBell was the inventor of the telephone.\n\n"
         "The telephone rang twice.\n\nBell invented the telephone in 1876.\n",
-        encoding="utf-8",
     )
-    index = index_of(tmp_path)
     question = "Who invented the telephone?"
-    query, weights = question_terms(index, question)
-    found = gather(index, query, weights, question, 10, 20)
-    assert found is not None
+    found, weights = candidates_of(index, question)
     near = dict(zip(found.ids, columns(found, ["near"])["near"].tolist(), strict=True))
     by_text = {index.sentence_text(i): share for i, share in near.items()}
     share = weights["invent"] / sum(weights.values())
@@ -88,6 +96,7 @@ def test_near_is_the_share_held_only_as_a_form_with_the_same_first_letters(
     # Held as the very term is not near; a sentence without any form of it holds nothing.
     assert by_text["Bell invented the telephone in 1876."] == 0
     assert by_text["The telephone rang twice."] == 0
+    query = list(weights)
     ranked = rank_sentences(index, query, AnswerSettings(), weights, question)
     texts = [index.sentence_text(c.sentence) for c in ranked]
     assert texts.index("Bell was the inventor of the telephone.") < texts.index(
