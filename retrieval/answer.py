@@ -187,10 +187,17 @@ def lacks_context(
     questions on topic)."""
     if evidence["rarest_in_context"]:
         return False
+    unknown, expected = _unknown_shares(index, weights)
+    return evidence["coverage_context"] + min(unknown, expected) < min_coverage
+
+
+def _unknown_shares(index: Index, weights: dict[str, float]) -> tuple[float, float]:
+    """The share of the question's weight held by terms the collection never uses, and the
+    share a question on topic is expected to have: the collection's unseen mass, capped where
+    the refusal model's fit ends."""
     total = sum(weights.values()) or 1.0
     unknown = sum(w for t, w in weights.items() if index.sentence_scorer.document_frequency(t) == 0)
-    excused = min(unknown / total, index.sentence_scorer.unseen_mass, _MAX_UNSEEN_MASS)
-    return evidence["coverage_context"] + excused < min_coverage
+    return unknown / total, min(index.sentence_scorer.unseen_mass, _MAX_UNSEEN_MASS)
 
 
 def _depth(wanted: int) -> int:
@@ -218,7 +225,7 @@ def _evidence(
     top = max(weights.values(), default=0.0) or 1.0
     rarest = max(weights, key=lambda t: weights[t]) if weights else ""
     missing = [w for t, w in weights.items() if t not in context]
-    unknown = sum(w for t, w in weights.items() if index.sentence_scorer.document_frequency(t) == 0)
+    unknown, expected = _unknown_shares(index, weights)
     kind = expected_type(question)
     candidate = next(c for c in ranked if c.sentence == sentence)
     second = next((c.score for c in ranked if c.sentence < low or c.sentence > high), 0.0)
@@ -231,9 +238,7 @@ def _evidence(
         "missing_max": max(missing, default=0.0) / top,
         # Beyond what a question on topic would have: in a small collection ordinary words
         # are often unknown (paraphrase), in a large one they are not.
-        "unknown_share": max(
-            0.0, unknown / total - min(index.sentence_scorer.unseen_mass, _MAX_UNSEEN_MASS)
-        ),
+        "unknown_share": max(0.0, unknown - expected),
         "type_expected": float(kind is not None),
         "type_match": float(
             type_match(

@@ -136,11 +136,15 @@ class Segment:
     def _read_text(self, document: int) -> str:
         if self._texts is not None or self.path is None:
             return self._texts[document] if self._texts is not None else ""
+        # Decoded from the mapping itself (no intermediate bytes copy).
+        return str(self._stored_bytes(document), "utf-8")
+
+    def _stored_bytes(self, document: int) -> memoryview:
+        """The document's UTF-8 text as mapped: not opened by name, so a reader of a replaced
+        index still has its text."""
         offsets = self.arrays["text_offsets"]
         start, end = int(offsets[document]), int(offsets[document + 1])
-        # Mapped, not opened by name: a reader of a replaced index still has its text. Decoded
-        # from the mapping itself (no intermediate bytes copy).
-        return str(self.arrays["text"][start:end].data, "utf-8")
+        return self.arrays["text"][start:end].data
 
     def text_slice(self, document: int, start: int, end: int) -> str:
         """``text(document)[start:end]``, without decoding the whole text where it is ASCII
@@ -148,15 +152,12 @@ class Segment:
         of documents, and decoding each whole was a tenth of an answer at 10^6 sentences."""
         if self._texts is not None or self.path is None:
             return self.text(document)[start:end]
-        offsets = self.arrays["text_offsets"]
-        low, high = int(offsets[document]), int(offsets[document + 1])
-        data = self.arrays["text"][low:high].data
         ascii = self._ascii.get(document)
         if ascii is None:
-            ascii = self._ascii[document] = bytes(data).isascii()
+            ascii = self._ascii[document] = bytes(self._stored_bytes(document)).isascii()
         if not ascii:
             return self.text(document)[start:end]
-        return str(data[start:end], "ascii")
+        return str(self._stored_bytes(document)[start:end], "ascii")
 
     def paragraphs(self, document: int) -> tuple[Span, ...]:
         pointers = self.arrays["doc_paragraphs"]
