@@ -1,7 +1,7 @@
 """Answer-or-refuse quality on squad2_dev (SQuAD 2.0 dev: half the questions unanswerable).
 
     python bench/squad2.py [--data ../shared/bench/squad2_dev] [--limit N] [--every K]
-                           [--split all|fit|test] [--curve] [--alone]
+                           [--split all|fit|test] [--curve] [--alone] [--off-topic]
 
 Indexes the benchmark's ``corpus/`` folder with qabot's own loader (what ``qabot index`` does),
 answers every question in-process with :func:`retrieval.answer.answer` and judges quotes by the
@@ -14,7 +14,9 @@ MRR@10 over the first ten quotes, abstention; for the unanswerable ones: the sha
 (``AnswerSettings.min_confidence``), computed from one run, since quotes do not depend on it.
 
 ``--split fit|test`` keeps only the articles of one half of the article split used to fit the
-refusal model (``bench/fit_refusal.py``): even ``doc_id`` fit, odd ones test. ``--alone``
+refusal model (``bench/fit_refusal.py``): even ``doc_id`` fit, odd ones test. ``--off-topic`` also asks
+ReQA SQuAD questions about the articles squad2_dev lacks (every 4th), which nothing answers, and
+prints the share refused. ``--alone``
 asks each article's questions of that article alone, a one-document collection of 100-300
 sentences (what a user indexing a handful of files has), instead of all 35 together.
 """
@@ -42,6 +44,8 @@ class Outcome:
     abstained: bool
     first_rank: int | None
     """1-based rank of the first quote holding an anchor (within 10), or None."""
+    off_topic: bool = False
+    """A question about an article the benchmark lacks (``--off-topic``)."""
 
 
 def norm(text: str) -> str:
@@ -86,6 +90,7 @@ def run(
                 result.confidence,
                 result.abstained,
                 rank if anchors else None,
+                bool(q.get("off_topic")),  # type: ignore[attr-defined]
             )
         )
     return outcomes
@@ -93,7 +98,8 @@ def run(
 
 def figures(outcomes: Sequence[Outcome], threshold: float) -> dict[str, float]:
     answerable = [o for o in outcomes if o.answerable]
-    unanswerable = [o for o in outcomes if not o.answerable]
+    unanswerable = [o for o in outcomes if not o.answerable and not o.off_topic]
+    off_topic = [o for o in outcomes if o.off_topic]
 
     def refused(o: Outcome) -> bool:
         return o.abstained or o.confidence < threshold
@@ -107,6 +113,9 @@ def figures(outcomes: Sequence[Outcome], threshold: float) -> dict[str, float]:
         "refuse_unanswerable": (
             sum(refused(o) for o in unanswerable) / len(unanswerable) if unanswerable else 0.0
         ),
+        "refuse_off_topic": (
+            sum(refused(o) for o in off_topic) / len(off_topic) if off_topic else -1.0
+        ),
         "ranking_P@1": sum(o.first_rank == 1 for o in answerable) / n,
         "ranking_MRR@10": sum(1 / o.first_rank for o in answerable if o.first_rank) / n,
     }
@@ -118,7 +127,27 @@ def line(name: str, f: dict[str, float]) -> str:
         f"abstain on answerable {100 * f['abstain_answerable']:.1f}%  "
         f"refused unanswerable {100 * f['refuse_unanswerable']:.1f}%  "
         f"(ranking without refusal: P@1 {f['ranking_P@1']:.3f}, MRR@10 {f['ranking_MRR@10']:.3f})"
+        + _off_topic(f)
     )
+
+
+def _off_topic(f: dict[str, float]) -> str:
+    share = f["refuse_off_topic"]
+    return f"  refused off-topic {100 * share:.1f}%" if share >= 0 else ""
+
+
+def off_topic_questions(reqa: Path, squad2: Path, every: int = 4) -> list[dict[str, object]]:
+    """Every ``every``-th ReQA SQuAD question about an article squad2_dev lacks: asked of
+    squad2_dev, nothing answers them (a question about something the collection does not hold)."""
+    titles = {d["title"] for d in read_jsonl(squad2 / "docs.jsonl")}
+    foreign = {
+        str(d["doc_id"]) for d in read_jsonl(reqa / "docs.jsonl") if d["title"] not in titles
+    }
+    return [
+        {"question": q["question"], "answerable": False, "anchors": [], "off_topic": True}
+        for q in read_jsonl(reqa / "questions.jsonl.gz")[::every]
+        if str(q["doc_id"]) in foreign
+    ]
 
 
 def with_overrides(settings: AnswerSettings, overrides: Sequence[str]) -> AnswerSettings:
@@ -138,6 +167,15 @@ def main() -> None:
     parser.add_argument("--curve", action="store_true", help="print the trade-off curve")
     parser.add_argument("--alone", action="store_true", help="each article its own collection")
     parser.add_argument(
+        "--off-topic",
+        type=Path,
+        nargs="?",
+        const=Path("../shared/bench/reqa_squad_dev"),
+        metavar="REQA_DIR",
+        help="also ask every 4th ReQA SQuAD question about an article squad2_dev lacks, and "
+        "report the share refused (not with --alone)",
+    )
+    parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="an AnswerSettings field"
     )
     args = parser.parse_args()
@@ -156,6 +194,8 @@ def main() -> None:
     ][:: args.every]
     if args.limit:
         questions = questions[: args.limit]
+    if args.off_topic and not args.alone:
+        questions += off_topic_questions(args.off_topic, args.data)
     print(
         f"{len(index.sentences)} sentences, {len(questions)} questions "
         f"({sum(bool(q['answerable']) for q in questions)} answerable), split {args.split}, "
@@ -187,7 +227,7 @@ def main() -> None:
             print(
                 f"  t={threshold:.2f}  abstain {100 * f['abstain_answerable']:5.1f}%  "
                 f"refuse {100 * f['refuse_unanswerable']:5.1f}%  P@1 {f['P@1']:.3f}"
-                f"  MRR@10 {f['MRR@10']:.3f}"
+                f"  MRR@10 {f['MRR@10']:.3f}{_off_topic(f)}"
             )
 
 

@@ -40,6 +40,7 @@ from retrieval.matching import QueryTerms, sentence_matches
 from retrieval.models import Answer, Quote
 from retrieval.positional import PositionalBonus, rescore
 from retrieval.text import TermFinder, normalize_space, tokenize
+from retrieval.unknown import unknown_names, unknown_shares
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,9 @@ class AnswerSettings:
     min_context_coverage: float = 0.35
     """Refuse (confidence 0) when the question's most informative term is nowhere in the first
     quote, its paragraph or title, and they hold less than this share of its weight (0: off)."""
+    refuse_unknown_names: bool = True
+    """Refuse (confidence 0) when the question names something no sentence or title mentions
+    in any near form (:func:`retrieval.unknown.unknown_names`)."""
 
 
 _WORD = re.compile(r"[^\W\d_](?:\.[^\W\d_])+\.?(?![^\W_])|[^\W_]+(?:['’-][^\W_]+)*")
@@ -102,9 +106,6 @@ _LEANS_BACK = re.compile(
     r"^[\"'“‘(]?(?:But|However|And|So|Yet|Also|This|That|These|Those|It|Its|He|She|They|His|Her"
     r"|Their|Such|Moreover|Furthermore|Therefore|Thus|Meanwhile|Instead|Still)\b"
 )
-_MAX_UNSEEN_MASS = 0.4
-"""The largest unseen mass the refusal model was fitted on (single squad2 articles: 0.14-0.39);
-a collection of a few sentences has more, and the model is not extrapolated there."""
 _MAX_SENTENCES_PER_QUOTE = 4
 _MIN_DEPTH = 12
 MAX_QUOTE_CHARS = 1200
@@ -123,9 +124,12 @@ class _Candidate:
     """False: ``score`` lacks the positional bonuses (the candidate was out of reach of the top)."""
 
 
-def question_terms(index: Index, question: str) -> tuple[list[str], dict[str, float]]:
-    """The question's distinct search terms in its language, and each one's weight in ``index``."""
-    language = question_language(question, index.languages, index.main_language)
+def question_terms(
+    index: Index, question: str, language: str | None = None
+) -> tuple[list[str], dict[str, float]]:
+    """The question's distinct search terms in its language (detected when None), and each
+    one's weight in ``index``."""
+    language = language or question_language(question, index.languages, index.main_language)
     query = list(dict.fromkeys(tokenize(question, language)))
     return query, {term: index.term_weight(term) for term in query}
 
@@ -141,7 +145,8 @@ def answer(
     """Quotes from ``index`` that answer ``question``, best first, or an abstention."""
     settings = settings or AnswerSettings()
     started = time.perf_counter()
-    query, weights = question_terms(index, question)
+    language = question_language(question, index.languages, index.main_language)
+    query, weights = question_terms(index, question, language)
     wanted = offset + limit + 1
     ranked = rank_sentences(index, query, settings, weights, question, _depth(wanted))
     assembled = _assemble(index, query, weights, ranked, settings, wanted)
@@ -149,7 +154,9 @@ def answer(
     if assembled:
         evidence = _evidence(index, question, weights, ranked, assembled[0])
         confidence = refusal_model().probability(evidence)
-        if lacks_context(index, weights, evidence, settings.min_context_coverage):
+        if lacks_context(index, weights, evidence, settings.min_context_coverage) or (
+            settings.refuse_unknown_names and unknown_names(index, question, language)
+        ):
             confidence = 0.0
     threshold = (
         refusal_model().threshold if settings.min_confidence is None else settings.min_confidence
@@ -187,17 +194,8 @@ def lacks_context(
     questions on topic)."""
     if evidence["rarest_in_context"]:
         return False
-    unknown, expected = _unknown_shares(index, weights)
+    unknown, expected = unknown_shares(index, weights)
     return evidence["coverage_context"] + min(unknown, expected) < min_coverage
-
-
-def _unknown_shares(index: Index, weights: dict[str, float]) -> tuple[float, float]:
-    """The share of the question's weight held by terms the collection never uses, and the
-    share a question on topic is expected to have: the collection's unseen mass, capped where
-    the refusal model's fit ends."""
-    total = sum(weights.values()) or 1.0
-    unknown = sum(w for t, w in weights.items() if index.sentence_scorer.document_frequency(t) == 0)
-    return unknown / total, min(index.sentence_scorer.unseen_mass, _MAX_UNSEEN_MASS)
 
 
 def _depth(wanted: int) -> int:
@@ -225,7 +223,7 @@ def _evidence(
     top = max(weights.values(), default=0.0) or 1.0
     rarest = max(weights, key=lambda t: weights[t]) if weights else ""
     missing = [w for t, w in weights.items() if t not in context]
-    unknown, expected = _unknown_shares(index, weights)
+    unknown, expected = unknown_shares(index, weights)
     kind = expected_type(question)
     candidate = next(c for c in ranked if c.sentence == sentence)
     second = next((c.score for c in ranked if c.sentence < low or c.sentence > high), 0.0)

@@ -10,6 +10,7 @@ two thirds of indexing time; the terms are identical for 99.8% of reqa_squad_dev
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Collection
 from functools import cache, cached_property, lru_cache
 from importlib import resources
@@ -277,12 +278,26 @@ def _stem_inputs(word: str) -> tuple[str, ...]:
         # A dotted acronym: the letters without dots, as its undotted form is indexed.
         return (word.replace(".", "").lower(),)
     stop = _ignored_words()
-    lower = word.lower()
+    lower = word.lower() if word.isascii() else fold_accents(word.lower())
     return tuple(
         part
         for part in _word_parts(lower)
         if part not in stop or (part == lower and len(word) > 1 and word.isupper())
     )
+
+
+# Letters NFKD does not decompose into a base letter and a mark.
+_BASE_LETTERS = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ŀ": "l", "æ": "ae", "œ": "oe", "ß": "ss",
+     "þ": "th", "ð": "d"}
+)  # fmt: skip
+
+
+def fold_accents(word: str) -> str:
+    """``word`` without diacritics ("schrödinger" -> "schrodinger", "bolesław" -> "boleslaw"):
+    English text borrows names with them, and people type those names without."""
+    decomposed = unicodedata.normalize("NFKD", word.translate(_BASE_LETTERS))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=100_000)

@@ -99,6 +99,14 @@ def test_tokenize_normalises_apostrophes_and_splits_compounds() -> None:
     assert tokenize("won't") == []
 
 
+def test_english_terms_fold_diacritics_as_people_type_names() -> None:
+    assert tokenize("Schrödinger met Bolesław in Kraków's café") == tokenize(
+        "Schrodinger met Boleslaw in Krakow's cafe"
+    )
+    assert tokenize("Æthelred, Straße, ﬁnal") == tokenize("Aethelred, Strasse, final")
+    assert TermFinder(tokenize("Schrodinger")).found_in("Erwin Schrödinger")
+
+
 def test_questions_and_documents_share_the_tokenizer() -> None:
     assert set(tokenize("Which villages were liberated?")) <= set(
         tokenize("The army liberated three villages.")

@@ -1,0 +1,134 @@
+"""What a question asks about that the collection never mentions.
+
+Two signals for the refusal. The share of the question's weight held by terms no sentence uses,
+measured against what a question on topic would have (a small collection lacks many ordinary
+words). And a **name** the collection never mentions: a capitalised word of the question, in
+none of its sentences or titles, in no form a typing slip or a derivation away
+("Nepalese" / "Nepal", "Sentanta" / "Setanta"). A question about Peyton Manning asked of
+collections that never name him has no answer there, however well its other words match.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import string
+from collections.abc import Iterator
+from weakref import WeakKeyDictionary
+
+from nltk.stem.snowball import SnowballStemmer
+
+from retrieval.features import heading_terms
+from retrieval.index import Index
+from retrieval.text import fold_accents, tokenize
+
+MAX_UNSEEN_MASS = 0.4
+"""The largest unseen mass the refusal model was fitted on (single squad2 articles: 0.14-0.39);
+a collection of a few sentences has more, and the model is not extrapolated there."""
+
+_CAPITALISED = re.compile(r"[^\W\d_][\w'’&-]*")
+_SENTENCE_START = frozenset(".!?:;\"“”«»‘’'(")
+_NOUNS_CAPITALISED = frozenset({"de", "lb"})
+"""Languages that capitalise every noun: a capitalised word is no sign of a name there."""
+_MIN_STEM = 4
+_MIN_PREFIX = 5
+_MIN_LETTERS = 3
+_english_stemmer = SnowballStemmer("english")
+
+
+def unknown_shares(index: Index, weights: dict[str, float]) -> tuple[float, float]:
+    """The share of the question's weight held by terms the collection never uses, and the
+    share a question on topic is expected to have: the collection's unseen mass, capped where
+    the refusal model's fit ends."""
+    total = sum(weights.values()) or 1.0
+    unknown = sum(w for t, w in weights.items() if index.sentence_scorer.document_frequency(t) == 0)
+    return unknown / total, min(index.sentence_scorer.unseen_mass, MAX_UNSEEN_MASS)
+
+
+def unknown_names(index: Index, question: str, language: str = "en") -> list[str]:
+    """The names of ``question`` the collection never mentions, in any near form.
+
+    A name is a capitalised word that does not start a sentence, written in lower case after
+    its first letter (an acronym in capitals has spelled-out forms: "USSR", "WWII"). It is
+    mentioned when every search term of it is in a sentence or a title, or a known term is a
+    prefix of it, or it is one typing slip (a letter added, dropped, changed or swapped) from a
+    word whose term is known.
+    """
+    if language in _NOUNS_CAPITALISED:
+        return []
+    return [word for word in _names(question) if not _mentioned(index, word, language)]
+
+
+def _names(question: str) -> Iterator[str]:
+    for match in _CAPITALISED.finditer(question):
+        word = match.group().rstrip("'’-")
+        before = question[: match.start()].rstrip()
+        if not before or before[-1] in _SENTENCE_START or not word[0].isupper():
+            continue
+        if word.isupper() or sum(c.isalpha() for c in word) < _MIN_LETTERS:
+            continue
+        yield word
+
+
+def _mentioned(index: Index, word: str, language: str) -> bool:
+    if all(_near_known(index, t) for t in tokenize(word, language)):
+        return True
+    if language != "en":
+        return False
+    # A slip may sit in the letters the stemmer rewrites: edit the word, then stem it.
+    for part in fold_accents(word.casefold()).split("-"):
+        if all(_near_known(index, t) for t in tokenize(part)):
+            continue
+        if not any(_known(index, _english_stemmer.stem(slip)) for slip in _slips(part)):
+            return False
+    return True
+
+
+def _near_known(index: Index, term: str) -> bool:
+    """``term`` is known, or a known term of at least :data:`_MIN_STEM` letters begins it
+    ("pari" for "parisien"), or one shares all of it but its last two letters and at least
+    :data:`_MIN_PREFIX` ("nepali" for "nepales")."""
+    if _known(index, term) or any(_known(index, term[:n]) for n in range(_MIN_STEM, len(term))):
+        return True
+    if len(term) < _MIN_PREFIX:
+        return False
+    prefix = term[: max(_MIN_PREFIX, len(term) - 2)]
+    terms = _sorted_terms(index)
+    at = bisect.bisect_left(terms, prefix)
+    while at < len(terms) and terms[at].startswith(prefix):
+        if _known(index, terms[at]):
+            return True
+        at += 1
+    return False
+
+
+def _known(index: Index, term: str) -> bool:
+    return index.sentence_scorer.document_frequency(term) > 0 or term in _titles(index)[0]
+
+
+_TITLES: WeakKeyDictionary[Index, tuple[frozenset[str], list[str]]] = WeakKeyDictionary()
+
+
+def _titles(index: Index) -> tuple[frozenset[str], list[str]]:
+    """Search terms of every title (titles are context of their sentences, not indexed), and
+    those with the vocabulary's, sorted; built on the first unknown name, kept per index."""
+    found = _TITLES.get(index)
+    if found is None:
+        titles = frozenset().union(*(heading_terms(d.meta.title) for d in index.documents))
+        found = _TITLES[index] = titles, sorted(titles.union(index.vocabulary.terms))
+    return found
+
+
+def _sorted_terms(index: Index) -> list[str]:
+    return _titles(index)[1]
+
+
+def _slips(word: str) -> set[str]:
+    """Every word one typing slip from ``word`` (Norvig's ``edits1``)."""
+    letters = string.ascii_lowercase
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {a + b[1:] for a, b in splits if b}
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    changes = {a + c + b[1:] for a, b in splits if b for c in letters}
+    inserts = {a + c + b for a, b in splits for c in letters}
+    return deletes | swaps | changes | inserts

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.answer import AnswerSettings, answer
+from retrieval.corpus import load_document
+from retrieval.index import Index
+from retrieval.unknown import unknown_names, unknown_shares
+
+
+def _indexed(folder: Path, *documents: tuple[str, str]) -> Index:
+    """An index of one Markdown file per (title, text)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    loaded = []
+    for number, (title, text) in enumerate(documents):
+        path = folder / f"{number}.md"
+        path.write_text(f"---\ntitle: {title}\n---\n{text}\n", encoding="utf-8")
+        loaded.append(load_document(path.name, path))
+    return Index(loaded)
+
+
+@pytest.fixture(scope="module")
+def football(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    return _indexed(
+        tmp_path_factory.mktemp("football"),
+        (
+            "Denver Broncos",
+            "The Broncos won the championship game in Santa Clara in February.\n\n"
+            "Their quarterback threw two touchdown passes, and the defence held the Panthers "
+            "to ten points.\n\nThe Nepali coach Setanta trained the team in Schrödinger Park on "
+            "D'Olier Street.",
+        ),
+        ("Levi's Stadium", "The stadium seats 68,500 people."),
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who coached the Broncos?",
+        "Where did the Broncos play the Panthers?",
+        "Which team did Broncos' defence hold?",
+        # Accents, forms and typing slips of names the collection holds.
+        "Where is Schrodinger Park?",
+        "Who trained the Nepalese team?",
+        "Who is Sentanta?",
+        "Who is Setnata?",
+        "Where is D'Olier Street?",
+        # A title's words, and acronyms (their spelled-out forms may be what the text holds).
+        "How many people does Levi's Stadium seat?",
+        "How many people watched the NFL final?",
+        # The question's first word, and a word after a colon, start a sentence.
+        "Quarterback: how many passes did he throw?",
+        "Yesterday, who won?",
+    ],
+)
+def test_names_the_collection_mentions_in_some_form_are_known(
+    football: Index, question: str
+) -> None:
+    assert unknown_names(football, question) == []
+
+
+def test_names_the_collection_never_mentions_are_unknown(football: Index) -> None:
+    assert unknown_names(football, "How many passes did Peyton Manning throw?") == [
+        "Peyton",
+        "Manning",
+    ]
+    assert unknown_names(football, "Did the Broncos play in Kenya's Mombasa?") == [
+        "Kenya's",
+        "Mombasa",
+    ]
+
+
+def test_a_language_capitalising_every_noun_has_no_sign_of_names(football: Index) -> None:
+    assert unknown_names(football, "Wer hat die Meisterschaft gewonnen?", "de") == []
+    assert unknown_names(football, "Who sang Bohemian Rhapsody?", "en") == ["Bohemian", "Rhapsody"]
+
+
+def test_an_unknown_name_refuses_an_answer_its_other_words_would_get(football: Index) -> None:
+    question = "How many touchdown passes did the Broncos quarterback Tom Brady throw?"
+    refused = answer(football, question)
+    assert refused.abstained and refused.confidence == 0.0
+    allowed = answer(football, question, settings=AnswerSettings(refuse_unknown_names=False))
+    assert allowed.quotes and "touchdown passes" in allowed.quotes[0].text
+    answered = answer(football, "How many touchdown passes did the Broncos quarterback throw?")
+    assert answered.quotes and "touchdown passes" in answered.quotes[0].text
+
+
+def test_unknown_shares_weigh_unknown_terms_against_the_unseen_mass(football: Index) -> None:
+    weights = {"bronco": 1.0, "zebra": 3.0}
+    unknown, expected = unknown_shares(football, weights)
+    assert unknown == pytest.approx(0.75)
+    assert 0 < expected <= 0.4
+
+
+def test_titles_are_read_once_per_index(tmp_path: Path) -> None:
+    first = _indexed(tmp_path / "first", ("Kasparov Games", "He won in 1985."))
+    second = _indexed(tmp_path / "second", ("Karpov Games", "He won in 1985."))
+    assert unknown_names(first, "When did Kasparov win?") == []
+    assert unknown_names(second, "When did Kasparov win?") == ["Kasparov"]
+    assert unknown_names(first, "When did Karpov win?") == ["Karpov"]
