@@ -179,6 +179,8 @@ def main() -> None:
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="an AnswerSettings field"
     )
     args = parser.parse_args()
+    if args.off_topic and args.alone:
+        parser.error("--off-topic asks the whole benchmark; it does not go with --alone")
 
     started = time.perf_counter()
     doc_ids = {str(d["file"]): d["doc_id"] for d in read_jsonl(args.data / "docs.jsonl")}
@@ -194,7 +196,7 @@ def main() -> None:
     ][:: args.every]
     if args.limit:
         questions = questions[: args.limit]
-    if args.off_topic and not args.alone:
+    if args.off_topic:
         questions += off_topic_questions(args.off_topic, args.data)
     print(
         f"{len(index.sentences)} sentences, {len(questions)} questions "

@@ -40,7 +40,7 @@ from retrieval.matching import QueryTerms, sentence_matches
 from retrieval.models import Answer, Quote
 from retrieval.positional import PositionalBonus, rescore
 from retrieval.text import TermFinder, normalize_space, tokenize
-from retrieval.unknown import unknown_names, unknown_shares
+from retrieval.unknown import has_unknown_name, unknown_shares
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +155,7 @@ def answer(
         evidence = _evidence(index, question, weights, ranked, assembled[0])
         confidence = refusal_model().probability(evidence)
         if lacks_context(index, weights, evidence, settings.min_context_coverage) or (
-            settings.refuse_unknown_names and unknown_names(index, question, language)
+            settings.refuse_unknown_names and has_unknown_name(index, question, language)
         ):
             confidence = 0.0
     threshold = (

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 DOCUMENT_SUFFIXES = SUFFIXES
 # Bump when segmentation or tokenization changes: stored tokens of older versions are redone.
-PIPELINE_VERSION = "7"
+PIPELINE_VERSION = "8"
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 
 _META_KEYS = ("title", "author", "date", "url", "source")

@@ -286,18 +286,24 @@ def _stem_inputs(word: str) -> tuple[str, ...]:
     )
 
 
-# Letters NFKD does not decompose into a base letter and a mark.
+# Letters NFD does not decompose into a base letter and a mark, and Latin ligatures.
 _BASE_LETTERS = str.maketrans(
     {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ŀ": "l", "æ": "ae", "œ": "oe", "ß": "ss",
-     "þ": "th", "ð": "d"}
+     "þ": "th", "ð": "d", "ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st",
+     "ﬆ": "st"}
 )  # fmt: skip
 
 
 def fold_accents(word: str) -> str:
-    """``word`` without diacritics ("schrödinger" -> "schrodinger", "bolesław" -> "boleslaw"):
-    English text borrows names with them, and people type those names without."""
-    decomposed = unicodedata.normalize("NFKD", word.translate(_BASE_LETTERS))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """``word`` without the diacritics of its Latin letters ("schrödinger" -> "schrodinger",
+    "bolesław" -> "boleslaw"): English text borrows names with them, and people type those
+    names without. Other scripts keep their marks (Japanese dakuten, Devanagari vowel signs)."""
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFD", word.translate(_BASE_LETTERS)):
+        if unicodedata.combining(char) and kept and kept[-1].isascii() and kept[-1].isalpha():
+            continue
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))
 
 
 @lru_cache(maxsize=100_000)

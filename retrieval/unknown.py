@@ -14,13 +14,14 @@ import bisect
 import re
 import string
 from collections.abc import Iterator
+from functools import lru_cache
 from weakref import WeakKeyDictionary
 
 from nltk.stem.snowball import SnowballStemmer
 
 from retrieval.features import heading_terms
 from retrieval.index import Index
-from retrieval.text import fold_accents, tokenize
+from retrieval.text import fold_accents, stopwords, tokenize
 
 MAX_UNSEEN_MASS = 0.4
 """The largest unseen mass the refusal model was fitted on (single squad2 articles: 0.14-0.39);
@@ -28,11 +29,32 @@ a collection of a few sentences has more, and the model is not extrapolated ther
 
 _CAPITALISED = re.compile(r"[^\W\d_][\w'’&-]*")
 _SENTENCE_START = frozenset(".!?:;\"“”«»‘’'(")
-_NOUNS_CAPITALISED = frozenset({"de", "lb"})
-"""Languages that capitalise every noun: a capitalised word is no sign of a name there."""
 _MIN_STEM = 4
 _MIN_PREFIX = 5
 _MIN_LETTERS = 3
+_MAX_NAMES = 8
+"""Names checked per question (each costs a few hundred stemmed slips at most)."""
+_MAX_SLIP_LETTERS = 20
+# Nationality and language words name a country the text may only name as a country ("French"
+# / France, "Swiss" / Switzerland): never taken for a name the collection lacks.
+_DEMONYM_ENDINGS = ("an", "ese", "ish", "ic", "i")
+_DEMONYMS = frozenset(
+    [
+        "french",
+        "dutch",
+        "swiss",
+        "greek",
+        "thai",
+        "czech",
+        "welsh",
+        "scots",
+        "arab",
+        "basque",
+        "inuit",
+        "maori",
+        "lao",
+    ]
+)
 _english_stemmer = SnowballStemmer("english")
 
 
@@ -46,42 +68,78 @@ def unknown_shares(index: Index, weights: dict[str, float]) -> tuple[float, floa
 
 
 def unknown_names(index: Index, question: str, language: str = "en") -> list[str]:
-    """The names of ``question`` the collection never mentions, in any near form.
+    """The names of an English ``question`` the collection never mentions, in any near form.
 
     A name is a capitalised word that does not start a sentence, written in lower case after
-    its first letter (an acronym in capitals has spelled-out forms: "USSR", "WWII"). It is
-    mentioned when every search term of it is in a sentence or a title, or a known term is a
-    prefix of it, or it is one typing slip (a letter added, dropped, changed or swapped) from a
-    word whose term is known.
+    its first letter (an acronym in capitals has spelled-out forms: "USSR", "WWII"), and not a
+    nationality or language ("French", "Nepalese"). It is mentioned when every search term of
+    it, in one of the collection's languages, is in a sentence, a title or a section heading,
+    or a known term is a prefix of it, or it is one typing slip (a letter added, dropped,
+    changed or swapped) from a word whose term is known. Other languages are not checked:
+    German capitalises every noun, and the slips are English ones.
     """
-    if language in _NOUNS_CAPITALISED:
+    if language != "en":
         return []
-    return [word for word in _names(question) if not _mentioned(index, word, language)]
+    names = list(dict.fromkeys(_names(question)))[:_MAX_NAMES]
+    return [word for word in names if not _mentioned(index, word)]
+
+
+def has_unknown_name(index: Index, question: str, language: str = "en") -> bool:
+    """Whether :func:`unknown_names` finds one (stops at the first)."""
+    if language != "en":
+        return False
+    names = list(dict.fromkeys(_names(question)))[:_MAX_NAMES]
+    return any(not _mentioned(index, word) for word in names)
 
 
 def _names(question: str) -> Iterator[str]:
+    """The capitalised words of ``question`` that may be names (see :func:`unknown_names`)."""
+    if _title_case(question):
+        return
     for match in _CAPITALISED.finditer(question):
         word = match.group().rstrip("'’-")
         before = question[: match.start()].rstrip()
-        if not before or before[-1] in _SENTENCE_START or not word[0].isupper():
+        if not any(c.isalpha() for c in before) or before[-1] in _SENTENCE_START:
             continue
-        if word.isupper() or sum(c.isalpha() for c in word) < _MIN_LETTERS:
+        if not word[0].isupper() or word.isupper() or sum(c.isalpha() for c in word) < 3:
+            continue
+        if _is_demonym(word):
             continue
         yield word
 
 
-def _mentioned(index: Index, word: str, language: str) -> bool:
-    if all(_near_known(index, t) for t in tokenize(word, language)):
-        return True
-    if language != "en":
-        return False
+def _title_case(question: str) -> bool:
+    """Whether the question capitalises its function words ("Where Did The Broncos Win"):
+    then capitals are no sign of names."""
+    words = _CAPITALISED.findall(question)[1:]
+    return any(w[0].isupper() and w.lower() in stopwords() for w in words)
+
+
+def _is_demonym(word: str) -> bool:
+    plain = fold_accents(word.casefold()).removesuffix("'s").removesuffix("’s")
+    singular = plain.removesuffix("s")
+    return plain in _DEMONYMS or singular.endswith(_DEMONYM_ENDINGS)
+
+
+def _mentioned(index: Index, word: str) -> bool:
+    """Whether the collection mentions ``word`` in some near form."""
+    for language in sorted(index.languages | {"en"}):
+        if all(_near_known(index, t) for t in tokenize(word, language)):
+            return True
     # A slip may sit in the letters the stemmer rewrites: edit the word, then stem it.
     for part in fold_accents(word.casefold()).split("-"):
         if all(_near_known(index, t) for t in tokenize(part)):
             continue
-        if not any(_known(index, _english_stemmer.stem(slip)) for slip in _slips(part)):
+        if len(part) > _MAX_SLIP_LETTERS or not any(
+            _known(index, _slip_stem(slip)) for slip in _slips(part)
+        ):
             return False
     return True
+
+
+@lru_cache(maxsize=65_536)
+def _slip_stem(word: str) -> str:
+    return str(_english_stemmer.stem(word))
 
 
 def _near_known(index: Index, term: str) -> bool:
@@ -103,6 +161,7 @@ def _near_known(index: Index, term: str) -> bool:
 
 
 def _known(index: Index, term: str) -> bool:
+    """Whether a sentence, title or section heading of the collection holds ``term``."""
     return index.sentence_scorer.document_frequency(term) > 0 or term in _titles(index)[0]
 
 
@@ -110,16 +169,20 @@ _TITLES: WeakKeyDictionary[Index, tuple[frozenset[str], list[str]]] = WeakKeyDic
 
 
 def _titles(index: Index) -> tuple[frozenset[str], list[str]]:
-    """Search terms of every title (titles are context of their sentences, not indexed), and
-    those with the vocabulary's, sorted; built on the first unknown name, kept per index."""
+    """Search terms of every title and section heading (context of their sentences, not
+    indexed), and those with the vocabulary's, sorted; built on the first unknown name, kept
+    per index."""
     found = _TITLES.get(index)
     if found is None:
-        titles = frozenset().union(*(heading_terms(d.meta.title) for d in index.documents))
+        headings = {d.meta.title for d in index.documents}
+        headings.update(s for part in index.parts for s in part.segment.sections)
+        titles = frozenset().union(*(heading_terms(h) for h in headings))
         found = _TITLES[index] = titles, sorted(titles.union(index.vocabulary.terms))
     return found
 
 
 def _sorted_terms(index: Index) -> list[str]:
+    """Every known term, sorted (for the terms that begin with a prefix)."""
     return _titles(index)[1]
 
 

@@ -105,6 +105,8 @@ def test_english_terms_fold_diacritics_as_people_type_names() -> None:
     )
     assert tokenize("Æthelred, Straße, ﬁnal") == tokenize("Aethelred, Strasse, final")
     assert TermFinder(tokenize("Schrodinger")).found_in("Erwin Schrödinger")
+    # Only Latin letters lose their marks: other scripts keep theirs.
+    assert tokenize("ガンダム ばか はか") == ["ガンダム", "ばか", "はか"]
 
 
 def test_questions_and_documents_share_the_tokenizer() -> None:
