@@ -7,6 +7,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdlib.h>
 
 /* Units scored together: 8192 doubles of acc are 64 KiB. */
@@ -25,6 +26,7 @@ typedef struct {
     const double *norms;   /* k1 * (1 - b + b * length / avgdl) of each unit */
     const uint8_t *live;   /* NULL: every unit is live */
     int64_t offset;        /* global id of the segment's unit 0 */
+    const double *bounds;  /* NULL, or the largest tf * (k1 + 1) / (tf + norm) of each p_terms[i] */
 } Part;
 
 /* idf * (tf * (k1 + 1) / (tf + norm)), rank-bm25's expression operation for operation (the
@@ -63,6 +65,39 @@ static int keep_best(int64_t u, double s, int k, int found, int64_t *out_ids, do
     return found + 1;
 }
 
+/* The largest tf * (k1 + 1) / (tf + norm) of each term's postings (rank-bm25's expression, as
+ * contribution() computes it): out[i] for part->p_terms[i]. */
+void bm25_bounds(const Part *part, double k1, double *out)
+{
+    const double k1_plus_1 = k1 + 1.0;
+    for (int64_t i = 0; i < part->n_p_terms; i++) {
+        double most = 0.0;
+        for (int64_t p = part->p_offsets[i]; p < part->p_offsets[i + 1]; p++) {
+            const double w = contribution(part, p, 1.0, k1_plus_1);
+            if (w > most)
+                most = w;
+        }
+        out[i] = most;
+    }
+}
+
+/* Slack on a sum of bounds before it is compared with a score: the bounds are summed in another
+ * order than a unit's contributions, which rounds differently by a few ulps. */
+#define BOUND_SLACK 1e-9
+
+/* The first p in [lo, hi) with units[p] >= value (hi when none). */
+static inline int64_t lower_bound(const int32_t *units, int64_t lo, int64_t hi, int64_t value)
+{
+    while (lo < hi) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (units[mid] < value)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* The k best units holding a query term, over all parts (higher score, then lower global id).
  *
  * terms[j] (query order, repeats included) are vocabulary ids with idfs[j]. acc (doubles) and
@@ -70,7 +105,13 @@ static int keep_best(int64_t u, double s, int k, int found, int64_t *out_ids, do
  * Writes the global ids and scores, best first, to out_ids/out_scores and returns how many, or
  * -1 when memory ran out. Each unit's score is summed term by term in query order, as rank-bm25
  * sums it; the parts are scored one after the other (their units are accumulated in acc, small
- * enough to stay in cache) into one list of the k best. */
+ * enough to stay in cache) into one list of the k best.
+ *
+ * Once k units are found, terms whose bounds (idf times the part's largest posting weight) add
+ * up to less than the k-th score cannot bring in a unit on their own (MaxScore): only units of
+ * the other terms' postings are candidates, and those terms' postings are only searched for
+ * them. Every candidate's score is still the full sum in query order: the results are those of
+ * scoring every posting. */
 int bm25_top(int n_parts, const Part *parts, int n_terms, const int64_t *terms,
              const double *idfs, double k1, double *acc, uint8_t *seen, int k, int64_t *out_ids,
              double *out_scores)
@@ -78,16 +119,26 @@ int bm25_top(int n_parts, const Part *parts, int n_terms, const int64_t *terms,
     if (k <= 0 || n_terms <= 0 || n_parts <= 0)
         return 0;
     const double k1_plus_1 = k1 + 1.0;
-    int64_t *starts = malloc(sizeof(int64_t) * 2 * n_terms);
+    int64_t *starts = malloc((sizeof(int64_t) * 2 + sizeof(double) + sizeof(int) + 1) * n_terms);
     if (!starts)
         return -1;
     int64_t *ends = starts + n_terms;
+    double *bound = (double *)(ends + n_terms);
+    int *by_bound = (int *)(bound + n_terms);
+    uint8_t *optional = (uint8_t *)(by_bound + n_terms);
+    /* A negative idf (rank-bm25's floor can be one on tiny corpora) makes a bound of a sum of
+     * mixed signs: score everything then. */
+    int prunable = 1;
+    for (int j = 0; j < n_terms; j++)
+        if (!(idfs[j] >= 0.0))
+            prunable = 0;
     int32_t *touched = NULL;
     int64_t room = 0;
     int found = 0;
     for (int q = 0; q < n_parts; q++) {
         const Part *part = &parts[q];
         const int32_t *units = part->units;
+        const int prune = prunable && part->bounds != NULL;
         int64_t total = 0;
         for (int j = 0; j < n_terms; j++) {
             int64_t lo = 0, hi = part->n_p_terms;
@@ -102,6 +153,14 @@ int bm25_top(int n_parts, const Part *parts, int n_terms, const int64_t *terms,
             starts[j] = present ? part->p_offsets[lo] : 0;
             ends[j] = present ? part->p_offsets[lo + 1] : 0;
             total += ends[j] - starts[j];
+            bound[j] = !present ? 0.0 : prune ? idfs[j] * part->bounds[lo] : HUGE_VAL;
+            /* Insertion sort by bound, ascending (a query has a few terms). */
+            int at = j;
+            while (at > 0 && bound[by_bound[at - 1]] > bound[j]) {
+                by_bound[at] = by_bound[at - 1];
+                at--;
+            }
+            by_bound[at] = j;
         }
         if (total > room) {
             free(touched);
@@ -119,22 +178,100 @@ int bm25_top(int n_parts, const Part *parts, int n_terms, const int64_t *terms,
             if (ends[j] > starts[j] && units[ends[j] - 1] > last)
                 last = units[ends[j] - 1];
         for (int64_t block = 0; block <= last; block += BLOCK) {
-            const int64_t limit = block + BLOCK;
-            int64_t n_touched = 0;
-            for (int j = 0; j < n_terms; j++) {
-                const double idf = idfs[j];
-                int64_t p = starts[j];
-                for (; p < ends[j] && units[p] < limit; p++) {
-                    const int32_t u = units[p];
-                    if (part->live && !part->live[u])
-                        continue;
-                    acc[u] += contribution(part, p, idf, k1_plus_1);
-                    /* Branch-free: whether u is new is not predictable. */
-                    touched[n_touched] = u;
-                    n_touched += !seen[u];
-                    seen[u] = 1;
+            /* The terms that cannot bring in a unit alone: the smallest bounds while their sum
+             * stays below the k-th score. */
+            int n_optional = 0;
+            if (prune && found == k) {
+                const double kth = out_scores[k - 1];
+                double sum = 0.0;
+                while (n_optional < n_terms) {
+                    const double next = sum + bound[by_bound[n_optional]];
+                    if (!(next + next * BOUND_SLACK < kth))
+                        break;
+                    sum = next;
+                    n_optional++;
                 }
-                starts[j] = p;
+            }
+            int64_t n_touched = 0;
+            if (n_optional == 0) {
+                const int64_t limit = block + BLOCK;
+                for (int j = 0; j < n_terms; j++) {
+                    const double idf = idfs[j];
+                    /* Past the units of skipped blocks (only ever skipped when pruning). */
+                    int64_t p = prune ? lower_bound(units, starts[j], ends[j], block) : starts[j];
+                    for (; p < ends[j] && units[p] < limit; p++) {
+                        const int32_t u = units[p];
+                        if (part->live && !part->live[u])
+                            continue;
+                        acc[u] += contribution(part, p, idf, k1_plus_1);
+                        /* Branch-free: whether u is new is not predictable. */
+                        touched[n_touched] = u;
+                        n_touched += !seen[u];
+                        seen[u] = 1;
+                    }
+                    starts[j] = p;
+                }
+            } else {
+                for (int j = 0; j < n_terms; j++)
+                    optional[j] = 0;
+                for (int i = 0; i < n_optional; i++)
+                    optional[by_bound[i]] = 1;
+                /* Skip to the block of the next unit of a required term (none: no unit left
+                 * can rank among the k best). */
+                int64_t next = INT64_MAX;
+                for (int j = 0; j < n_terms; j++)
+                    if (!optional[j] && starts[j] < ends[j] && units[starts[j]] < next)
+                        next = units[starts[j]];
+                if (next == INT64_MAX)
+                    break;
+                if (next >= block + BLOCK)
+                    block = next / BLOCK * BLOCK;
+                const int64_t limit = block + BLOCK;
+                for (int j = 0; j < n_terms; j++) {
+                    if (optional[j])
+                        continue;
+                    for (int64_t p = starts[j]; p < ends[j] && units[p] < limit; p++) {
+                        const int32_t u = units[p];
+                        if (part->live && !part->live[u])
+                            continue;
+                        touched[n_touched] = u;
+                        n_touched += !seen[u];
+                        seen[u] = 1;
+                    }
+                }
+                /* The candidates' scores, term by term in query order. */
+                for (int j = 0; j < n_terms; j++) {
+                    const double idf = idfs[j];
+                    if (!optional[j]) {
+                        int64_t p = starts[j];
+                        for (; p < ends[j] && units[p] < limit; p++) {
+                            const int32_t u = units[p];
+                            if (part->live && !part->live[u])
+                                continue;
+                            acc[u] += contribution(part, p, idf, k1_plus_1);
+                        }
+                        starts[j] = p;
+                        continue;
+                    }
+                    const int64_t low = starts[j];
+                    const int64_t high = lower_bound(units, low, ends[j], limit);
+                    starts[j] = high;
+                    if (high == low)
+                        continue;
+                    if (high - low <= 8 * n_touched) {
+                        /* seen marks the candidates, all of them live. */
+                        for (int64_t p = low; p < high; p++)
+                            if (seen[units[p]])
+                                acc[units[p]] += contribution(part, p, idf, k1_plus_1);
+                    } else {
+                        for (int64_t i = 0; i < n_touched; i++) {
+                            const int32_t u = touched[i];
+                            const int64_t p = lower_bound(units, low, high, u);
+                            if (p < high && units[p] == u)
+                                acc[u] += contribution(part, p, idf, k1_plus_1);
+                        }
+                    }
+                }
             }
             for (int64_t i = 0; i < n_touched; i++) {
                 const int32_t u = touched[i];
@@ -357,7 +494,29 @@ static PyObject *py_gather(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* bounds(part, k1, out float64): bm25_bounds of the part struct at that address, one value per
+ * term of its postings. */
+static PyObject *py_bounds(PyObject *self, PyObject *args)
+{
+    unsigned long long part;
+    double k1;
+    Py_buffer out;
+    if (!PyArg_ParseTuple(args, "Kdw*", &part, &k1, &out))
+        return NULL;
+    const Part *p = (const Part *)(uintptr_t)part;
+    if (!holds(&out, (Py_ssize_t)p->n_p_terms, sizeof(double), "out")) {
+        PyBuffer_Release(&out);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    bm25_bounds(p, k1, out.buf);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"bounds", py_bounds, METH_VARARGS, "bm25_bounds of one part."},
     {"top", py_top, METH_VARARGS, "bm25_top over NumPy arrays."},
     {"match", py_match, METH_VARARGS, "bm25_match over NumPy arrays."},
     {"gather", py_gather, METH_VARARGS, "bm25_gather over NumPy arrays."},

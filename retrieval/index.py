@@ -323,11 +323,16 @@ class TokenTable:
 
     def __init__(self, index: Index) -> None:
         self._index = index
+        # A question's features read each candidate's terms several times.
+        self._row = lru_cache(maxsize=4096)(self._read)
 
     def __len__(self) -> int:
         return self._index.sentence_count
 
     def __getitem__(self, sentence: int) -> tuple[str, ...]:
+        return self._row(sentence)
+
+    def _read(self, sentence: int) -> tuple[str, ...]:
         part, local = self._index.locate(sentence)
         return tuple(map(self._index.vocabulary.terms.__getitem__,
                          part.segment.sentence_terms(local).tolist()))  # fmt: skip

@@ -83,6 +83,7 @@ class _Part(ctypes.Structure):
         ("norms", ctypes.c_void_p),
         ("live", ctypes.c_void_p),
         ("offset", ctypes.c_int64),
+        ("bounds", ctypes.c_void_p),
     ]
 
 
@@ -131,6 +132,38 @@ class TopK:
         )
         self.weights: FloatArray | None = (
             self._posting_weights() if weighted and avgdl and compiled() else None
+        )
+        self.bounds: FloatArray | None = None
+        if avgdl and compiled():
+            self.bounds = self._bounds()
+
+    def _bounds(self) -> FloatArray:
+        """Each term's largest ``tf * (k1 + 1) / (tf + norm)``: the kernel's MaxScore bounds."""
+        library = _library()
+        assert library is not None
+        bounds = np.zeros(len(self.postings.terms), dtype=np.float64)
+        if len(bounds):
+            part = self._struct(0)
+            library.bounds(ctypes.addressof(part), self.k1, bounds)
+        return bounds
+
+    def _struct(self, offset: int) -> _Part:
+        """This scorer's arrays as the kernel's ``Part``, its unit 0 at global id ``offset``."""
+
+        def address(array: np.ndarray | None) -> int | None:
+            return None if array is None else int(array.ctypes.data)
+
+        return _Part(
+            address(self.postings.terms),
+            len(self.postings.terms),
+            address(self.postings.offsets),
+            address(self.postings.units),
+            address(self.postings.tfs),
+            address(self.weights),
+            address(self.norms),
+            address(self.live),
+            offset,
+            address(self.bounds),
         )
 
     def _posting_weights(self, chunk: int = 1 << 20) -> FloatArray:
@@ -184,25 +217,9 @@ class SegmentsTopK:
     def __init__(self, parts: Sequence[tuple[int, TopK]]) -> None:
         self.parts = list(parts)
 
-        def address(array: np.ndarray | None) -> int | None:
-            return None if array is None else int(array.ctypes.data)
-
         # The arrays stay referenced by ``parts``, so these addresses stay valid.
         self._largest = max((len(t.lengths) for _, t in self.parts), default=0)
-        structs = [
-            _Part(
-                address(t.postings.terms),
-                len(t.postings.terms),
-                address(t.postings.offsets),
-                address(t.postings.units),
-                address(t.postings.tfs),
-                address(t.weights),
-                address(t.norms),
-                address(t.live),
-                offset,
-            )
-            for offset, t in self.parts
-        ]
+        structs = [t._struct(offset) for offset, t in self.parts]
         self._structs = (_Part * max(len(structs), 1))(*structs)
         self._address = ctypes.addressof(self._structs)
         self._free: list[_Scratch] = []

@@ -275,6 +275,55 @@ def test_compiled_top_over_many_blocks_of_units_equals_numpy() -> None:
                 )
 
 
+def zipf_document(name: str, seed: int, sentences: int) -> ParsedDocument:
+    """Sentences over a Zipf-like vocabulary of 400 words: a few in most sentences, most rare,
+    as in real text, where the kernel's bounds let it skip the common terms' postings."""
+    rng = random.Random(seed)
+    words = [f"z{i}" for i in range(400)]
+    weights = [1 / (rank + 1) for rank in range(len(words))]
+    records = []
+    for i in range(sentences):
+        tokens = tuple(rng.choices(words, weights, k=rng.randint(1, 14)))
+        records.append(SentenceRecord(i // 4, 4 * i, 4 * i + 3, tokens))
+    spans = tuple(Span(16 * p, 16 * p + 15) for p in range((sentences + 3) // 4))
+    return ParsedDocument(DocumentMeta(name, name), "abc " * sentences, "", spans, tuple(records))
+
+
+def test_compiled_top_that_skips_postings_equals_scoring_every_posting(tmp_path: Path) -> None:
+    """Once it holds k units, the kernel skips the postings of terms too weak to bring in a unit
+    (MaxScore): over rare and common terms, repeated terms, segments and a deleted document, its
+    top-k is still the numpy fallback's, which scores every posting."""
+    if not kernel.compiled():
+        pytest.skip("the compiled kernel is not built here")
+    directory = IndexDirectory(tmp_path / "index")
+    index = Index(settings=SETTINGS, parts=[])
+    parts = []
+    for batch in range(3):
+        parts += directory.write_segments(
+            [zipf_document(f"d{batch}-{n}", 10 * batch + n, 4000) for n in range(3)],
+            index.vocabulary,
+            SETTINGS,
+        )
+    parts[1] = Part(parts[1].segment, frozenset({0}))
+    index = Index(settings=SETTINGS, parts=parts, vocabulary=index.vocabulary)
+    assert len(index.sentences) > 2 * 8192
+    rng = random.Random(5)
+    queries = [["z0", "z1", "z350"], ["z2", "z2", "z399", "z0"], ["z0", "z1", "z2", "z3"]]
+    queries += [[f"z{int(rng.paretovariate(0.6)) % 400}" for _ in range(6)] for _ in range(40)]
+    for scorer in (index.sentence_scorer, index.passage_scorer):
+        for query in queries:
+            terms = scorer._query(query)
+            for k in (1, 10, 200):
+                ids, scores = scorer._top._top_numpy(
+                    np.asarray([t for t, _ in terms], dtype=np.int64),
+                    np.asarray([i for _, i in terms], dtype=np.float64),
+                    k,
+                )
+                assert [(h.unit, h.score) for h in scorer.top(query, k)] == list(
+                    zip(ids.tolist(), scores.tolist(), strict=True)
+                ), (query, k)
+
+
 def test_a_stored_sentence_reads_the_same_from_ascii_and_other_texts(tmp_path: Path) -> None:
     """Sentences of an ASCII text are read without decoding the whole text (character offsets
     are then byte offsets); any other text is decoded whole. Both give the same sentences."""
