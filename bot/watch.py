@@ -10,7 +10,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from retrieval.corpus import iter_corpus_files
+from retrieval.corpus import scan_corpus
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
 
@@ -26,10 +26,9 @@ def snapshot(corpus_dir: Path) -> Snapshot:
     """Document id → (modification time, size) of every file the engine would index."""
     files: Snapshot = {}
     try:
-        for document_id, path in iter_corpus_files(corpus_dir):
-            with contextlib.suppress(OSError):  # removed while we looked
-                stat = path.stat()
-                files[document_id] = (stat.st_mtime_ns, stat.st_size)
+        for document_id, _, stat in scan_corpus(corpus_dir):
+            if stat is not None:  # None: removed while we looked
+                files[document_id] = (stat[1], stat[0])
     except QabotError:
         pass  # the folder itself is gone: nothing to index until it is back
     return files

@@ -17,9 +17,9 @@ from retrieval.corpus import (
     DOCUMENT_SUFFIXES,
     PIPELINE_VERSION,
     content_hash,
-    iter_corpus_files,
     parse_bytes,
     read_document_bytes,
+    scan_corpus,
 )
 from retrieval.errors import DocumentError, IndexNotReadyError
 from retrieval.examples import example_questions
@@ -267,7 +267,7 @@ class Engine:
         A file whose size and modification time equal ``known_stats`` is not read. The stats
         to record for the files read go into ``file_stats``.
         """
-        files = list(iter_corpus_files(self.corpus_dir))
+        files = scan_corpus(self.corpus_dir)
         skipped: list[SkippedFile] = []
         seen: set[str] = set()
         todo: list[tuple[str, Path]] = []
@@ -276,16 +276,12 @@ class Engine:
         # A file modified this close to the scan may change again within the clock's
         # resolution without its stat changing: its stat is not trusted (as git does).
         trusted_before = time.time_ns() - 2_000_000_000
-        for document_id, path in files:
-            try:
-                stat = path.stat()
-                key: tuple[int, int] | None = (stat.st_size, stat.st_mtime_ns)
-            except OSError:
-                key = None
+        for document_id, name, key in files:
             if key is not None and document_id in stored and known_stats.get(document_id) == key:
                 seen.add(document_id)
                 continue
             trusted = key if key is not None and key[1] < trusted_before else None
+            path = Path(name)
             try:
                 data = read_document_bytes(path, document_id)
             except DocumentError as error:

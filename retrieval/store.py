@@ -13,7 +13,7 @@ import aiosqlite
 from retrieval.errors import StoreError
 from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry migrates the schema from version i to i + 1; never edit a released step, append one.
 _MIGRATIONS: tuple[str, ...] = (
@@ -59,7 +59,19 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE documents ADD COLUMN file_size INTEGER;
     ALTER TABLE documents ADD COLUMN file_mtime_ns INTEGER;
     """,
+    # What every scan reads of every document, apart from its text: the stat columns come
+    # after the text in a row, where reading them walked each text's overflow pages (0.13 s
+    # for 8,000 documents of 150 MB, growing with the corpus).
+    """
+    CREATE INDEX documents_by_stat ON documents(path, content_hash, file_size, file_mtime_ns);
+    """,
 )
+
+HASHES_QUERY = "SELECT path, content_hash FROM documents"
+FILE_STATS_QUERY = (
+    "SELECT path, file_size, file_mtime_ns FROM documents WHERE file_size IS NOT NULL"
+)
+"""What every scan reads of every document (answered from ``documents_by_stat``)."""
 
 
 @dataclass(slots=True)
@@ -120,15 +132,14 @@ class Store:
 
     async def document_hashes(self) -> dict[str, str]:
         """``{path: content hash}`` of every stored document."""
-        async with self._db.execute("SELECT path, content_hash FROM documents") as cursor:
-            return {path: digest async for path, digest in cursor}
+        # One fetch: iterating the cursor costs a round trip to the database thread per 64 rows.
+        async with self._db.execute(HASHES_QUERY) as cursor:
+            return {path: digest for path, digest in await cursor.fetchall()}
 
     async def file_stats(self) -> dict[str, tuple[int, int]]:
         """``{path: (size, mtime_ns)}`` of the stored documents whose file stat is known."""
-        async with self._db.execute(
-            "SELECT path, file_size, file_mtime_ns FROM documents WHERE file_size IS NOT NULL"
-        ) as cursor:
-            return {path: (size, mtime) async for path, size, mtime in cursor}
+        async with self._db.execute(FILE_STATS_QUERY) as cursor:
+            return {path: (size, mtime) for path, size, mtime in await cursor.fetchall()}
 
     async def set_file_stats(self, stats: dict[str, tuple[int, int] | None]) -> None:
         """Record (or forget, for ``None``) the stat of stored documents' files."""

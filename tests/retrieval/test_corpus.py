@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.corpus import decode_document, iter_corpus_files, load_document, parse_document
+from retrieval.corpus import (
+    decode_document,
+    iter_corpus_files,
+    load_document,
+    parse_document,
+    scan_corpus,
+)
 from retrieval.errors import CorpusError, DocumentError
 
 
@@ -78,6 +84,14 @@ def test_corpus_listing_is_recursive_and_skips_hidden_and_other_types(corpus_dir
     ids = [document_id for document_id, _ in iter_corpus_files(corpus_dir)]
     # Other types are listed too: indexing names them as skipped, with the reason.
     assert ids == ["bridges.md", "history/trams.txt", "image.png", "pastry.txt"]
+
+
+def test_corpus_scan_gives_each_file_its_size_and_modification_time(corpus_dir: Path) -> None:
+    files = scan_corpus(corpus_dir)
+    assert [(f.document_id, Path(f.path)) for f in files] == list(iter_corpus_files(corpus_dir))
+    for file in files:
+        stat = Path(file.path).stat()
+        assert file.stat == (stat.st_size, stat.st_mtime_ns)
 
 
 def test_missing_corpus_directory_is_a_corpus_error(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from retrieval.corpus import parse_document
 from retrieval.errors import StoreError
 from retrieval.models import SentenceRecord
-from retrieval.store import _MIGRATIONS, SCHEMA_VERSION, Store
+from retrieval.store import _MIGRATIONS, FILE_STATS_QUERY, HASHES_QUERY, SCHEMA_VERSION, Store
 
 
 async def test_new_database_is_created_at_the_current_schema_version(tmp_path: Path) -> None:
@@ -25,6 +25,19 @@ async def test_new_database_is_created_at_the_current_schema_version(tmp_path: P
     assert {"documents", "passages", "sentences", "meta"} <= tables
 
 
+@pytest.mark.parametrize("query", [HASHES_QUERY, FILE_STATS_QUERY])
+async def test_what_every_scan_reads_comes_from_an_index_not_the_texts(
+    tmp_path: Path, query: str
+) -> None:
+    """A scan reads every document's hash and file stat: from a covering index, since reading
+    the stat columns from the rows walked every stored text."""
+    store = await Store.open(tmp_path / "index.sqlite3")
+    await store.close()
+    with closing(sqlite3.connect(tmp_path / "index.sqlite3")) as db:
+        plan = " ".join(str(row[-1]) for row in db.execute("EXPLAIN QUERY PLAN " + query))
+    assert "COVERING INDEX documents_by_stat" in plan
+
+
 async def test_version_1_database_migrates_and_keeps_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "v1.sqlite3"
     with closing(sqlite3.connect(path)) as db, db:
@@ -38,7 +51,7 @@ async def test_version_1_database_migrates_and_keeps_its_rows(tmp_path: Path) ->
         db.execute("INSERT INTO sentences VALUES (1, 1, 0, 0, 5, 'owl')")
     store = await Store.open(path)
     try:
-        assert await store.schema_version() == SCHEMA_VERSION == 3
+        assert await store.schema_version() == SCHEMA_VERSION == 4
         [document] = await store.load()
         assert document.meta.language is None
         assert document.sentences == (SentenceRecord(0, 0, 5, ("owl",)),)
