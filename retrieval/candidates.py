@@ -139,10 +139,16 @@ def _near(c: Candidates, present: np.ndarray) -> FloatArray:
     prefixes = [(j, t[:NEAR_PREFIX]) for j, t in enumerate(c.terms.terms) if len(t) >= NEAR_PREFIX]
     near = np.zeros_like(present)
     if prefixes:
-        for n, sentence in enumerate(c.ids):
-            starts = {u[:NEAR_PREFIX] for u in c.index.sentence_tokens[sentence]}
-            for j, prefix in prefixes:
-                near[n, j] = prefix in starts and not present[n, j]
+        tokens = c.index.sentence_tokens
+        for n, (sentence, held) in enumerate(zip(c.ids, present.tolist(), strict=True)):
+            # Only the terms a sentence lacks can be held as near forms.
+            lacking = [(j, prefix) for j, prefix in prefixes if not held[j]]
+            if not lacking:
+                continue
+            starts = {u[:NEAR_PREFIX] for u in tokens[sentence]}
+            for j, prefix in lacking:
+                if prefix in starts:
+                    near[n, j] = True
     result: FloatArray = (near @ c.terms.weights) / c.terms.total
     return result
 
