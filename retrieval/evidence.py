@@ -86,7 +86,11 @@ def _new_names(text: str, question_words: frozenset[str]) -> list[str]:
     """Capitalised words of ``text`` (not its first word) that the question does not hold."""
     names = []
     for match in _NAME.finditer(text):
-        if match.start() == 0 or text[: match.start()].rstrip()[-1:] in '.!?"“(':
+        # The character before the word, spaces aside (not a slice of all the text before it).
+        before = match.start() - 1
+        while before >= 0 and text[before].isspace():
+            before -= 1
+        if before < 0 or text[before] in '.!?"“(':
             continue
         if match.group().casefold() not in question_words:
             names.append(match.group())
