@@ -488,8 +488,11 @@ def _quote(index: Index, first: int, last: int, score: float, query: list[str]) 
     document = index.documents[head.document]
     wanted = set(query)
     language = document.meta.language or "en"
-    start, end = _window(document.text, head.start, tail.end, wanted, language)
-    text = normalize_space(document.text[start:end])
+    # The quoted span alone is decoded (see Segment.text_slice), not the document's text.
+    span = document.text_slice(head.start, tail.end)
+    low, high = _window(span, 0, len(span), wanted, language)
+    text = normalize_space(span[low:high])
+    start, end = head.start + low, head.start + high
     # A stem keeps its word's first letter: only words starting like a query term are stemmed.
     initials = {t[:1] for t in wanted}
     finder = TermFinder(wanted) if language == "en" else None

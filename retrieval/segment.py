@@ -27,6 +27,19 @@ _ARRAYS = (
     "passage_length", "s_terms", "s_offsets", "s_units", "s_tfs", "p_terms", "p_offsets",
     "p_units", "p_tfs", "sentence_document", "text", "sentence_page", "sentence_section",
 )  # fmt: skip
+_TEXT_MARKS = ("text_marks", "doc_marks")
+"""Arrays of segments written since text marks exist (older ones decode whole texts)."""
+TEXT_MARK_CHARS = 256
+"""A non-ASCII text's byte offset is recorded every this many characters: a sentence is then
+decoded from the mark before it, not the whole text (a 500-page PDF's is a megabyte)."""
+
+
+def text_marks(text: str) -> list[int]:
+    """Byte offsets in ``text``'s UTF-8 of characters 0, 256, 512..., and its byte length."""
+    marks = [0]
+    for i in range(0, len(text), TEXT_MARK_CHARS):
+        marks.append(marks[-1] + len(text[i : i + TEXT_MARK_CHARS].encode("utf-8")))
+    return marks
 
 
 class Vocabulary:
@@ -121,6 +134,7 @@ class Segment:
         self.passage_postings = Postings(a["p_terms"], a["p_offsets"], a["p_units"], a["p_tfs"])
         self.text = lru_cache(maxsize=64)(self._read_text)
         self._ascii: dict[int, bool] = {}
+        self._marks = (a["text_marks"], a["doc_marks"]) if "doc_marks" in a else None
 
     @property
     def name(self) -> str:
@@ -155,9 +169,21 @@ class Segment:
         ascii = self._ascii.get(document)
         if ascii is None:
             ascii = self._ascii[document] = bytes(self._stored_bytes(document)).isascii()
-        if not ascii:
+        if ascii:
+            return str(self._stored_bytes(document)[start:end], "ascii")
+        marks = None
+        if self._marks is not None:
+            values, pointers = self._marks
+            marks = values[int(pointers[document]) : int(pointers[document + 1])]
+        if marks is None or not len(marks):
             return self.text(document)[start:end]
-        return str(self._stored_bytes(document)[start:end], "ascii")
+        first = start // TEXT_MARK_CHARS
+        last = min(-(-end // TEXT_MARK_CHARS), len(marks) - 1)
+        if first >= last:
+            return ""
+        chunk = str(self._stored_bytes(document)[int(marks[first]) : int(marks[last])], "utf-8")
+        base = first * TEXT_MARK_CHARS
+        return chunk[start - base : end - base]
 
     def paragraphs(self, document: int) -> tuple[Span, ...]:
         pointers = self.arrays["doc_paragraphs"]
@@ -205,8 +231,9 @@ class Segment:
     @classmethod
     def open(cls, path: Path) -> Segment:
         # Plain ndarray views of the mappings: np.memmap's own indexing is several times slower.
+        names = [*_ARRAYS, *(n for n in _TEXT_MARKS if (path / f"{n}.npy").exists())]
         arrays = {
-            name: np.load(path / f"{name}.npy", mmap_mode="r").view(np.ndarray) for name in _ARRAYS
+            name: np.load(path / f"{name}.npy", mmap_mode="r").view(np.ndarray) for name in names
         }
         stored = json.loads((path / "documents.json").read_text("utf-8"))
         segment = cls(path, arrays, stored["documents"])
@@ -240,7 +267,15 @@ class Segment:
         arrays["text_offsets"] = np.concatenate(
             [[0], np.cumsum([len(t) for t in texts], dtype=np.int64)]
         ).astype(np.int64)
-        for name in _ARRAYS:
+        # ASCII texts need no marks: their character offsets are byte offsets.
+        marks = [
+            [] if t.isascii() else text_marks(d.text) for t, d in zip(texts, documents, strict=True)
+        ]
+        arrays["text_marks"] = np.asarray([m for ms in marks for m in ms], dtype=np.int64)
+        arrays["doc_marks"] = np.concatenate(
+            [[0], np.cumsum([len(m) for m in marks], dtype=np.int64)]
+        ).astype(np.int64)
+        for name in (*_ARRAYS, *_TEXT_MARKS):
             np.save(path / f"{name}.npy", arrays[name])
         meta = [{**asdict(d.meta), "content_hash": d.content_hash} for d in documents]
         stored = {"documents": meta, "sections": sections}

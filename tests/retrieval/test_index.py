@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +11,13 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from retrieval import kernel
+from retrieval import segment as segment_module
 from retrieval.index import Index, IndexSettings, Part
 from retrieval.index_dir import IndexDirectory
 from retrieval.matching import QueryTerms, passage_matches, sentence_matches
 from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
 from retrieval.scoring import BM25Parameters
+from retrieval.segment import Segment
 
 PARAMETERS = BM25Parameters(k1=1.5, b=0.75)
 SETTINGS = IndexSettings(sentence_bm25=PARAMETERS, passage_bm25=PARAMETERS)
@@ -326,7 +329,8 @@ def test_compiled_top_that_skips_postings_equals_scoring_every_posting(tmp_path:
 
 def test_a_stored_sentence_reads_the_same_from_ascii_and_other_texts(tmp_path: Path) -> None:
     """Sentences of an ASCII text are read without decoding the whole text (character offsets
-    are then byte offsets); any other text is decoded whole. Both give the same sentences."""
+    are then byte offsets); any other text from its byte offset mark before the sentence (or
+    whole, in a segment written without marks). All give the same sentences."""
     texts = {"ascii": "Plain words. More plain words.", "utf8": "Café öffnet früh. Zwei Sätze."}
     documents = []
     for name, text in texts.items():
@@ -349,3 +353,30 @@ def test_a_stored_sentence_reads_the_same_from_ascii_and_other_texts(tmp_path: P
     assert view is not None and view.text_slice(5, 11) == view.text[5:11] == "öffnet"
     # Both ways were taken: the first text was found ASCII, the second not.
     assert stored.parts[0].segment._ascii == {0: True, 1: False}
+
+
+def test_slices_of_a_long_text_of_every_utf8_width_are_the_texts_own(tmp_path: Path) -> None:
+    """Characters of 1 to 4 bytes, slices across and on the marks, at both ends, empty and past
+    the end; and the same from a segment written before marks existed (decoded whole)."""
+    rng = random.Random(11)
+    text = "".join(rng.choice("aé€😀 .") for _ in range(3 * segment_module.TEXT_MARK_CHARS + 37))
+    records = (SentenceRecord(0, 0, len(text), ("x",)),)
+    document = ParsedDocument(DocumentMeta("u", "u"), text, "", (Span(0, len(text)),), records)
+    index = Index(settings=SETTINGS, parts=[])
+    [part] = IndexDirectory(tmp_path / "index").write_segments(
+        [document], index.vocabulary, SETTINGS
+    )
+    step = segment_module.TEXT_MARK_CHARS
+    cuts = [0, 1, step - 1, step, step + 1, 2 * step, len(text) - 1, len(text), len(text) + 5]
+    ranges = [(a, b) for a in cuts for b in cuts if a <= b]
+    ranges += [tuple(sorted(rng.sample(range(len(text) + 1), 2))) for _ in range(300)]
+    assert part.segment.path is not None
+    for marks_file in ("text_marks.npy", "doc_marks.npy"):
+        assert (part.segment.path / marks_file).exists()
+    old = tmp_path / "old"
+    shutil.copytree(part.segment.path, old)
+    for marks_file in ("text_marks.npy", "doc_marks.npy"):
+        (old / marks_file).unlink()
+    for segment in (part.segment, Segment.open(old)):
+        assert [segment.text_slice(0, a, b) for a, b in ranges] == [text[a:b] for a, b in ranges]
+    assert Segment.open(old)._marks is None and part.segment._marks is not None
