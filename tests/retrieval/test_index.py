@@ -264,10 +264,15 @@ def test_compiled_top_over_many_blocks_of_units_equals_numpy() -> None:
     documents = [document(f"d{n:04d}", n, sentences=40) for n in range(500)]
     index = Index(documents, SETTINGS)
     assert len(index.sentences) > 2 * 8192
+    assert_top_equals_numpy(index, [["w1", "w2"], ["w29", "w0", "w28"], WORDS[5:12]], (1, 20, 3000))
+
+
+def assert_top_equals_numpy(index: Index, queries: list[list[str]], ks: tuple[int, ...]) -> None:
+    """The compiled top-k of both levels is the numpy fallback's: units, scores, order."""
     for scorer in (index.sentence_scorer, index.passage_scorer):
-        for query in [["w1", "w2"], ["w29", "w0", "w28"], WORDS[5:12]]:
+        for query in queries:
             terms = scorer._query(query)
-            for k in (1, 20, 3000):
+            for k in ks:
                 ids, scores = scorer._top._top_numpy(
                     np.asarray([t for t, _ in terms], dtype=np.int64),
                     np.asarray([i for _, i in terms], dtype=np.float64),
@@ -275,7 +280,7 @@ def test_compiled_top_over_many_blocks_of_units_equals_numpy() -> None:
                 )
                 assert [(h.unit, h.score) for h in scorer.top(query, k)] == list(
                     zip(ids.tolist(), scores.tolist(), strict=True)
-                )
+                ), (query, k)
 
 
 def zipf_document(name: str, seed: int, sentences: int) -> ParsedDocument:
@@ -313,18 +318,7 @@ def test_compiled_top_that_skips_postings_equals_scoring_every_posting(tmp_path:
     rng = random.Random(5)
     queries = [["z0", "z1", "z350"], ["z2", "z2", "z399", "z0"], ["z0", "z1", "z2", "z3"]]
     queries += [[f"z{int(rng.paretovariate(0.6)) % 400}" for _ in range(6)] for _ in range(40)]
-    for scorer in (index.sentence_scorer, index.passage_scorer):
-        for query in queries:
-            terms = scorer._query(query)
-            for k in (1, 10, 200):
-                ids, scores = scorer._top._top_numpy(
-                    np.asarray([t for t, _ in terms], dtype=np.int64),
-                    np.asarray([i for _, i in terms], dtype=np.float64),
-                    k,
-                )
-                assert [(h.unit, h.score) for h in scorer.top(query, k)] == list(
-                    zip(ids.tolist(), scores.tolist(), strict=True)
-                ), (query, k)
+    assert_top_equals_numpy(index, queries, (1, 10, 200))
 
 
 def test_a_stored_sentence_reads_the_same_from_ascii_and_other_texts(tmp_path: Path) -> None:
