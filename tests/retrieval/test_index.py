@@ -85,6 +85,18 @@ def assert_same_as_rank_bm25(index: Index, documents: list[ParsedDocument]) -> N
                 assert [ids.index(h.unit) for h in hits] == best
 
 
+def stored_index(
+    directory: Path, batches: list[list[ParsedDocument]], deleted: dict[int, set[int]] | None = None
+) -> Index:
+    """An index of one written segment per batch; ``deleted``: segment -> deleted documents."""
+    writer = IndexDirectory(directory)
+    vocabulary = Index(settings=SETTINGS, parts=[]).vocabulary
+    parts = [p for batch in batches for p in writer.write_segments(batch, vocabulary, SETTINGS)]
+    for number, documents in (deleted or {}).items():
+        parts[number] = Part(parts[number].segment, frozenset(documents))
+    return Index(settings=SETTINGS, parts=parts, vocabulary=vocabulary)
+
+
 @pytest.fixture(params=["compiled", "numpy"])
 def engine_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "numpy":
@@ -191,17 +203,11 @@ def test_one_kernel_call_over_segments_equals_each_segment_merged(tmp_path: Path
     merges: the same units, scores and order, equal scores (many here) by ascending global id."""
     if not kernel.compiled():
         pytest.skip("the compiled kernel is not built here")
-    directory = IndexDirectory(tmp_path / "index")
-    index = Index(settings=SETTINGS, parts=[])
-    parts = []
-    for batch in range(4):  # four segments, one with a deleted document
-        parts += directory.write_segments(
-            [document(f"d{batch}-{n}", 10 * batch + n, sentences=30) for n in range(3)],
-            index.vocabulary,
-            SETTINGS,
-        )
-    parts[2] = Part(parts[2].segment, frozenset({1}))
-    index = Index(settings=SETTINGS, parts=parts, vocabulary=index.vocabulary)
+    # Four segments, one with a deleted document.
+    batches = [
+        [document(f"d{b}-{n}", 10 * b + n, sentences=30) for n in range(3)] for b in range(4)
+    ]
+    index = stored_index(tmp_path / "index", batches, {2: {1}})
     assert len(index.parts) == 4
     for scorer in (index.sentence_scorer, index.passage_scorer):
         for query in [*QUERIES, WORDS[10:20], ["w3", "w3", "w28"]]:
@@ -223,14 +229,8 @@ def test_compiled_matches_and_rows_equal_the_numpy_ones(
 ) -> None:
     if not kernel.compiled():
         pytest.skip("the compiled kernel is not built here")
-    directory = IndexDirectory(tmp_path / "index")
-    index = Index(settings=SETTINGS, parts=[])
-    parts = []
-    for batch in range(3):
-        parts += directory.write_segments(
-            [document(f"d{batch}-{n}", 7 * batch + n) for n in range(2)], index.vocabulary, SETTINGS
-        )
-    index = Index(settings=SETTINGS, parts=parts, vocabulary=index.vocabulary)
+    batches = [[document(f"d{b}-{n}", 7 * b + n) for n in range(2)] for b in range(3)]
+    index = stored_index(tmp_path / "index", batches)
     rng = np.random.default_rng(3)
     cases = []
     for query in [["w1", "w2", "absent"], WORDS, ["absent"], []]:
@@ -303,17 +303,8 @@ def test_compiled_top_that_skips_postings_equals_scoring_every_posting(tmp_path:
     top-k is still the numpy fallback's, which scores every posting."""
     if not kernel.compiled():
         pytest.skip("the compiled kernel is not built here")
-    directory = IndexDirectory(tmp_path / "index")
-    index = Index(settings=SETTINGS, parts=[])
-    parts = []
-    for batch in range(3):
-        parts += directory.write_segments(
-            [zipf_document(f"d{batch}-{n}", 10 * batch + n, 4000) for n in range(3)],
-            index.vocabulary,
-            SETTINGS,
-        )
-    parts[1] = Part(parts[1].segment, frozenset({0}))
-    index = Index(settings=SETTINGS, parts=parts, vocabulary=index.vocabulary)
+    batches = [[zipf_document(f"d{b}-{n}", 10 * b + n, 4000) for n in range(3)] for b in range(3)]
+    index = stored_index(tmp_path / "index", batches, {1: {0}})
     assert len(index.sentences) > 2 * 8192
     rng = random.Random(5)
     queries = [["z0", "z1", "z350"], ["z2", "z2", "z399", "z0"], ["z0", "z1", "z2", "z3"]]
