@@ -166,17 +166,17 @@ class Segment:
         of documents, and decoding each whole was a tenth of an answer at 10^6 sentences."""
         if self._texts is not None or self.path is None:
             return self.text(document)[start:end]
-        ascii = self._ascii.get(document)
-        if ascii is None:
-            ascii = self._ascii[document] = bytes(self._stored_bytes(document)).isascii()
-        if ascii:
-            return str(self._stored_bytes(document)[start:end], "ascii")
-        marks = None
-        if self._marks is not None:
-            values, pointers = self._marks
-            marks = values[int(pointers[document]) : int(pointers[document + 1])]
-        if marks is None or not len(marks):
+        if self._marks is None:  # a segment written before marks: look at the text once
+            ascii = self._ascii.get(document)
+            if ascii is None:
+                ascii = self._ascii[document] = bytes(self._stored_bytes(document)).isascii()
+            if ascii:
+                return str(self._stored_bytes(document)[start:end], "ascii")
             return self.text(document)[start:end]
+        values, pointers = self._marks
+        marks = values[int(pointers[document]) : int(pointers[document + 1])]
+        if not len(marks):  # only an ASCII text has none
+            return str(self._stored_bytes(document)[start:end], "ascii")
         first = start // TEXT_MARK_CHARS
         last = min(-(-end // TEXT_MARK_CHARS), len(marks) - 1)
         if first >= last:

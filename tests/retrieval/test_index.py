@@ -314,8 +314,9 @@ def test_compiled_top_that_skips_postings_equals_scoring_every_posting(tmp_path:
 
 def test_a_stored_sentence_reads_the_same_from_ascii_and_other_texts(tmp_path: Path) -> None:
     """Sentences of an ASCII text are read without decoding the whole text (character offsets
-    are then byte offsets); any other text from its byte offset mark before the sentence (or
-    whole, in a segment written without marks). All give the same sentences."""
+    are then byte offsets), any other text from its byte offset mark before the sentence; a
+    segment written before marks looks at each text once and decodes the others whole. All
+    give the same sentences."""
     texts = {"ascii": "Plain words. More plain words.", "utf8": "Café öffnet früh. Zwei Sätze."}
     documents = []
     for name, text in texts.items():
@@ -336,8 +337,20 @@ def test_a_stored_sentence_reads_the_same_from_ascii_and_other_texts(tmp_path: P
     assert [memory.sentence_text(i) for i in range(4)] == expected
     view = stored.documents[1]
     assert view is not None and view.text_slice(5, 11) == view.text[5:11] == "öffnet"
+    # The marks tell the ASCII text (none) from the other: no text was looked at whole.
+    [part] = stored.parts
+    assert part.segment._marks is not None and part.segment._ascii == {}
+    assert part.segment.path is not None
+    for marks_file in ("text_marks.npy", "doc_marks.npy"):
+        (part.segment.path / marks_file).unlink()
+    old = Segment.open(part.segment.path)
+    records = [old.sentence_start, old.sentence_end, old.sentence_document]
+    starts, ends, owners = (r.tolist() for r in records)
+    assert [
+        old.text_slice(d, a, b) for a, b, d in zip(starts, ends, owners, strict=True)
+    ] == expected
     # Both ways were taken: the first text was found ASCII, the second not.
-    assert stored.parts[0].segment._ascii == {0: True, 1: False}
+    assert old._ascii == {0: True, 1: False}
 
 
 def test_slices_of_a_long_text_of_every_utf8_width_are_the_texts_own(tmp_path: Path) -> None:
