@@ -9,7 +9,7 @@ page faults, not parsing. Document text is kept as mapped UTF-8 and decoded only
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from retrieval.kernel import Int32Array, Int64Array, Postings
 from retrieval.models import DocumentMeta, ParsedDocument, SentenceRecord, Span
+from retrieval.text import tokenize
 
 _ARRAYS = (
     "text_offsets", "doc_paragraphs", "paragraph_start", "paragraph_end", "doc_sentences",
@@ -29,6 +30,9 @@ _ARRAYS = (
 )  # fmt: skip
 _TEXT_MARKS = ("text_marks", "doc_marks")
 """Arrays of segments written since text marks exist (older ones decode whole texts)."""
+_HEADINGS = ("title_terms", "doc_title_terms", "section_terms")
+"""Arrays of segments written since heading terms are stored (older ones are tokenized)."""
+_OPTIONAL = (*_TEXT_MARKS, *_HEADINGS)
 TEXT_MARK_CHARS = 256
 """A non-ASCII text's byte offset is recorded every this many characters: a sentence is then
 decoded from the mark before it, not the whole text (a 500-page PDF's is a megabyte)."""
@@ -135,6 +139,11 @@ class Segment:
         self.text = lru_cache(maxsize=64)(self._read_text)
         self._ascii: dict[int, bool] = {}
         self._marks = (a["text_marks"], a["doc_marks"]) if "doc_marks" in a else None
+        self._headings = (
+            (a["title_terms"], a["doc_title_terms"], a["section_terms"])
+            if "doc_title_terms" in a
+            else None
+        )
 
     @property
     def name(self) -> str:
@@ -185,6 +194,19 @@ class Segment:
         base = first * TEXT_MARK_CHARS
         return chunk[start - base : end - base]
 
+    def heading_term_ids(self, deleted: Collection[int] = ()) -> Int32Array | None:
+        """Term ids of the titles of the documents not ``deleted`` and of the section headings
+        (None: the segment was written before they were stored)."""
+        if self._headings is None:
+            return None
+        titles, pointers, sections = self._headings
+        if not deleted:
+            return np.concatenate([titles, sections])
+        keep = np.ones(len(titles), dtype=bool)
+        for document in deleted:
+            keep[int(pointers[document]) : int(pointers[document + 1])] = False
+        return np.concatenate([titles[keep], sections])
+
     def paragraphs(self, document: int) -> tuple[Span, ...]:
         pointers = self.arrays["doc_paragraphs"]
         low, high = int(pointers[document]), int(pointers[document + 1])
@@ -231,7 +253,7 @@ class Segment:
     @classmethod
     def open(cls, path: Path) -> Segment:
         # Plain ndarray views of the mappings: np.memmap's own indexing is several times slower.
-        names = [*_ARRAYS, *(n for n in _TEXT_MARKS if (path / f"{n}.npy").exists())]
+        names = [*_ARRAYS, *(n for n in _OPTIONAL if (path / f"{n}.npy").exists())]
         arrays = {
             name: np.load(path / f"{name}.npy", mmap_mode="r").view(np.ndarray) for name in names
         }
@@ -275,7 +297,7 @@ class Segment:
         arrays["doc_marks"] = np.concatenate(
             [[0], np.cumsum([len(m) for m in marks], dtype=np.int64)]
         ).astype(np.int64)
-        for name in (*_ARRAYS, *_TEXT_MARKS):
+        for name in (*_ARRAYS, *_OPTIONAL):
             np.save(path / f"{name}.npy", arrays[name])
         meta = [{**asdict(d.meta), "content_hash": d.content_hash} for d in documents]
         stored = {"documents": meta, "sections": sections}
@@ -330,7 +352,16 @@ def build_arrays(
         n,
     )  # fmt: skip
     pages = np.fromiter((s.page or 0 for s in records), np.int32, n)
+    # Titles and section headings are no sentences, yet a question naming them is on topic
+    # (retrieval.unknown): their terms are stored, not tokenized again at every start.
+    titles = [list(dict.fromkeys(map(add, tokenize(d.meta.title)))) for d in documents]
+    section_terms = sorted({add(t) for name in section_ids for t in tokenize(name)})
     return {
+        "title_terms": np.asarray([t for ts in titles for t in ts], np.int32),
+        "doc_title_terms": np.concatenate(
+            [[0], np.cumsum([len(ts) for ts in titles], dtype=np.int64)]
+        ).astype(np.int64),
+        "section_terms": np.asarray(section_terms, np.int32),
         "sentence_page": pages,
         "sentence_section": sections,
         "doc_paragraphs": np.concatenate([[0], np.cumsum(paragraph_counts)]).astype(np.int64),

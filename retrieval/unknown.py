@@ -174,10 +174,19 @@ def _titles(index: Index) -> tuple[frozenset[str], list[str]]:
     per index."""
     found = _TITLES.get(index)
     if found is None:
-        headings = {d.meta.title for d in index.documents}
-        headings.update(s for part in index.parts for s in part.segment.sections)
-        titles = frozenset().union(*(heading_terms(h) for h in headings))
-        found = _TITLES[index] = titles, sorted(titles.union(index.vocabulary.terms))
+        terms = index.vocabulary.terms
+        held: set[str] = set()
+        headings: set[str] = set()  # of segments written before heading terms were stored
+        for part in index.parts:
+            ids = part.segment.heading_term_ids(part.deleted)
+            if ids is not None:
+                held.update(map(terms.__getitem__, ids.tolist()))
+                continue
+            documents = part.segment.documents
+            headings.update(d.title for n, d in enumerate(documents) if n not in part.deleted)
+            headings.update(part.segment.sections)
+        titles = frozenset(held.union(*(heading_terms(h) for h in headings)))
+        found = _TITLES[index] = titles, sorted(titles.union(terms))
     return found
 
 

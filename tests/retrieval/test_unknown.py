@@ -6,8 +6,10 @@ import pytest
 
 from retrieval.answer import AnswerSettings, answer
 from retrieval.corpus import load_document
-from retrieval.index import Index
-from retrieval.unknown import unknown_names, unknown_shares
+from retrieval.index import Index, IndexSettings, Part
+from retrieval.index_dir import IndexDirectory
+from retrieval.segment import Segment
+from retrieval.unknown import _titles, unknown_names, unknown_shares
 
 
 def _indexed(folder: Path, *documents: tuple[str, str]) -> Index:
@@ -133,3 +135,35 @@ def test_titles_are_read_once_per_index(tmp_path: Path) -> None:
     assert unknown_names(first, "When did Kasparov win?") == []
     assert unknown_names(second, "When did Kasparov win?") == ["Kasparov"]
     assert unknown_names(first, "When did Karpov win?") == ["Karpov"]
+
+
+def test_stored_heading_terms_are_those_tokenized_from_the_live_titles(tmp_path: Path) -> None:
+    """Written segments store their titles' and headings' terms (a start no longer tokenizes
+    every title); a deleted document's title no longer counts, and a segment written before
+    they were stored gives the same terms, tokenized."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    texts = {
+        "a.md": "---\ntitle: Kasparov Games\n---\nHe won in 1985.\n\n## Deep Blue\n\nIt lost.\n",
+        "b.md": "---\ntitle: Karpov Games\n---\nHe won in 1975.\n",
+    }
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    documents = [load_document(name, folder / name) for name in texts]
+    vocabulary = Index([]).vocabulary
+    [part] = IndexDirectory(tmp_path / "index").write_segments(
+        documents, vocabulary, IndexSettings()
+    )
+    assert part.segment.heading_term_ids() is not None
+    stored = Index(parts=[part], vocabulary=vocabulary)
+    assert unknown_names(stored, "When did Karpov lose to Deep Blue?") == []
+    without_b = Index(parts=[Part(part.segment, frozenset({1}))], vocabulary=vocabulary)
+    assert unknown_names(without_b, "When did Karpov lose to Deep Blue?") == ["Karpov"]
+    assert part.segment.path is not None
+    for name in ("title_terms", "doc_title_terms", "section_terms"):
+        (part.segment.path / f"{name}.npy").unlink()
+    older = Part(Segment.open(part.segment.path), frozenset({1}))
+    assert older.segment.heading_term_ids() is None
+    index = Index(parts=[older], vocabulary=vocabulary)
+    assert unknown_names(index, "When did Karpov lose to Deep Blue?") == ["Karpov"]
+    assert _titles(index)[0] == _titles(without_b)[0]
