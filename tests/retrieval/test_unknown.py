@@ -8,8 +8,8 @@ from retrieval.answer import AnswerSettings, answer
 from retrieval.corpus import load_document
 from retrieval.index import Index, IndexSettings, Part
 from retrieval.index_dir import IndexDirectory
-from retrieval.segment import Segment
-from retrieval.unknown import _titles, unknown_names, unknown_shares
+from retrieval.segment import Segment, Vocabulary
+from retrieval.unknown import _sorted_vocabulary, _titles, unknown_names, unknown_shares
 
 
 def _indexed(folder: Path, *documents: tuple[str, str]) -> Index:
@@ -167,3 +167,15 @@ def test_stored_heading_terms_are_those_tokenized_from_the_live_titles(tmp_path:
     index = Index(parts=[older], vocabulary=vocabulary)
     assert unknown_names(index, "When did Karpov lose to Deep Blue?") == ["Karpov"]
     assert _titles(index)[0] == _titles(without_b)[0]
+
+
+def test_the_sorted_vocabulary_merges_the_terms_an_update_adds() -> None:
+    """Updates share one growing vocabulary: its sorted copy takes the new terms in, it is not
+    sorted again from scratch for each new index."""
+    vocabulary = Vocabulary(["kasparov", "deep", "blue"])
+    first = _sorted_vocabulary(vocabulary)
+    assert first == ["blue", "deep", "kasparov"]
+    assert _sorted_vocabulary(vocabulary) is first
+    vocabulary.add("karpov")
+    vocabulary.add("anand")
+    assert _sorted_vocabulary(vocabulary) == sorted(vocabulary.terms)
