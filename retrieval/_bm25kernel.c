@@ -253,7 +253,8 @@ int bm25_top(int n_parts, const Part *parts, int n_terms, const int64_t *terms,
                         starts[j] = p;
                         continue;
                     }
-                    const int64_t low = starts[j];
+                    /* Past the units of the blocks skipped since this term was last read. */
+                    const int64_t low = lower_bound(units, starts[j], ends[j], block);
                     const int64_t high = lower_bound(units, low, ends[j], limit);
                     starts[j] = high;
                     if (high == low)

@@ -138,10 +138,13 @@ class Segment:
         self.passage_postings = Postings(a["p_terms"], a["p_offsets"], a["p_units"], a["p_tfs"])
         self.text = lru_cache(maxsize=64)(self._read_text)
         self._ascii: dict[int, bool] = {}
-        self._marks = (a["text_marks"], a["doc_marks"]) if "doc_marks" in a else None
+        # A segment holds all of a group of optional arrays or is treated as holding none.
+        self._marks = (
+            (a["text_marks"], a["doc_marks"]) if all(n in a for n in _TEXT_MARKS) else None
+        )
         self._headings = (
             (a["title_terms"], a["doc_title_terms"], a["section_terms"])
-            if "doc_title_terms" in a
+            if all(n in a for n in _HEADINGS)
             else None
         )
 
