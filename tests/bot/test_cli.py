@@ -204,3 +204,19 @@ def test_paths_come_from_the_environment_else_the_shared_defaults(
     assert main(["index"]) == 0
     assert (tmp_path / "env.sqlite3").is_file()
     assert "documents: 1" in capsys.readouterr().out
+
+
+def test_version_is_the_installed_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"qabot {version('qabot')}\n"
+
+
+def test_commands_do_not_import_package_metadata() -> None:
+    """Looking up the version costs a command 7-9 ms at start: only --version does it."""
+    code = "import sys, bot.cli; print('importlib.metadata' in sys.modules)"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "False"
