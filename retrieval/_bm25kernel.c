@@ -197,8 +197,10 @@ int bm25_top(int n_parts, const Part *parts, int n_terms, const int64_t *terms,
                 const int64_t limit = block + BLOCK;
                 for (int j = 0; j < n_terms; j++) {
                     const double idf = idfs[j];
-                    /* Past the units of skipped blocks (only ever skipped when pruning). */
-                    int64_t p = prune ? lower_bound(units, starts[j], ends[j], block) : starts[j];
+                    /* starts[j] is this block's first posting: blocks are only jumped over
+                     * while skipping, and within a part skipping never stops (the k-th score
+                     * only rises, the bounds stay). */
+                    int64_t p = starts[j];
                     for (; p < ends[j] && units[p] < limit; p++) {
                         const int32_t u = units[p];
                         if (part->live && !part->live[u])

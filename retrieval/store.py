@@ -67,11 +67,11 @@ _MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+# What every scan reads of every document, both answered from ``documents_by_stat``.
 HASHES_QUERY = "SELECT path, content_hash FROM documents"
 FILE_STATS_QUERY = (
     "SELECT path, file_size, file_mtime_ns FROM documents WHERE file_size IS NOT NULL"
 )
-"""What every scan reads of every document (answered from ``documents_by_stat``)."""
 
 
 @dataclass(slots=True)
