@@ -98,6 +98,31 @@ static inline int64_t lower_bound(const int32_t *units, int64_t lo, int64_t hi, 
     return lo;
 }
 
+/* Term j's postings of one block, from p up to the first unit at or past limit (returned),
+ * deleted units aside: each one's contribution is added to acc (unless acc is NULL) and each
+ * unit not yet seen is recorded in touched (unless touched is NULL). Inlined, the NULLs of a
+ * call fold away. */
+static inline int64_t walk_block(const Part *part, int64_t p, int64_t end, int64_t limit,
+                                 double idf, double k1_plus_1, double *acc, int32_t *touched,
+                                 int64_t *n_touched, uint8_t *seen)
+{
+    const int32_t *units = part->units;
+    for (; p < end && units[p] < limit; p++) {
+        const int32_t u = units[p];
+        if (part->live && !part->live[u])
+            continue;
+        if (acc)
+            acc[u] += contribution(part, p, idf, k1_plus_1);
+        if (touched) {
+            /* Branch-free: whether u is new is not predictable. */
+            touched[*n_touched] = u;
+            *n_touched += !seen[u];
+            seen[u] = 1;
+        }
+    }
+    return p;
+}
+
 /* The k best units holding a query term, over all parts (higher score, then lower global id).
  *
  * terms[j] (query order, repeats included) are vocabulary ids with idfs[j]. acc (doubles) and
@@ -195,24 +220,12 @@ int bm25_top(int n_parts, const Part *parts, int n_terms, const int64_t *terms,
             int64_t n_touched = 0;
             if (n_optional == 0) {
                 const int64_t limit = block + BLOCK;
-                for (int j = 0; j < n_terms; j++) {
-                    const double idf = idfs[j];
-                    /* starts[j] is this block's first posting: blocks are only jumped over
-                     * while skipping, and within a part skipping never stops (the k-th score
-                     * only rises, the bounds stay). */
-                    int64_t p = starts[j];
-                    for (; p < ends[j] && units[p] < limit; p++) {
-                        const int32_t u = units[p];
-                        if (part->live && !part->live[u])
-                            continue;
-                        acc[u] += contribution(part, p, idf, k1_plus_1);
-                        /* Branch-free: whether u is new is not predictable. */
-                        touched[n_touched] = u;
-                        n_touched += !seen[u];
-                        seen[u] = 1;
-                    }
-                    starts[j] = p;
-                }
+                /* starts[j] is this block's first posting: blocks are only jumped over while
+                 * skipping, and within a part skipping never stops (the k-th score only
+                 * rises, the bounds stay). */
+                for (int j = 0; j < n_terms; j++)
+                    starts[j] = walk_block(part, starts[j], ends[j], limit, idfs[j], k1_plus_1, acc,
+                                           touched, &n_touched, seen);
             } else {
                 for (int j = 0; j < n_terms; j++)
                     optional[j] = 0;
@@ -229,30 +242,16 @@ int bm25_top(int n_parts, const Part *parts, int n_terms, const int64_t *terms,
                 if (next >= block + BLOCK)
                     block = next / BLOCK * BLOCK;
                 const int64_t limit = block + BLOCK;
-                for (int j = 0; j < n_terms; j++) {
-                    if (optional[j])
-                        continue;
-                    for (int64_t p = starts[j]; p < ends[j] && units[p] < limit; p++) {
-                        const int32_t u = units[p];
-                        if (part->live && !part->live[u])
-                            continue;
-                        touched[n_touched] = u;
-                        n_touched += !seen[u];
-                        seen[u] = 1;
-                    }
-                }
+                for (int j = 0; j < n_terms; j++)
+                    if (!optional[j])
+                        walk_block(part, starts[j], ends[j], limit, 0.0, k1_plus_1, NULL, touched,
+                                   &n_touched, seen);
                 /* The candidates' scores, term by term in query order. */
                 for (int j = 0; j < n_terms; j++) {
                     const double idf = idfs[j];
                     if (!optional[j]) {
-                        int64_t p = starts[j];
-                        for (; p < ends[j] && units[p] < limit; p++) {
-                            const int32_t u = units[p];
-                            if (part->live && !part->live[u])
-                                continue;
-                            acc[u] += contribution(part, p, idf, k1_plus_1);
-                        }
-                        starts[j] = p;
+                        starts[j] = walk_block(part, starts[j], ends[j], limit, idf, k1_plus_1, acc,
+                                               NULL, &n_touched, seen);
                         continue;
                     }
                     /* Past the units of the blocks skipped since this term was last read. */
